@@ -1,0 +1,148 @@
+"""Execute the parameterized thematic notebooks with papermill (stage `execute`).
+
+One notebook run = one fresh kernel, discarded afterwards. Runs go in parallel in worker processes; a kernel that
+fails to start (papermill's known race on kernel ports) is retried. Executed notebooks are normalised: papermill's
+timestamps, durations and kernel details are removed so that the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import nbformat
+
+from pipeline.config import NOTEBOOKS_DIR, ROOT
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "python3"
+START_RETRIES = 3
+# Errors raised while a kernel starts (port race, slow start) — worth a retry, unlike an error in a cell.
+_RETRYABLE = ("Address already in use", "Kernel died before replying", "Kernel didn't respond", "ZMQError")
+
+
+class ExecutionError(RuntimeError):
+    """A notebook failed; the message is in French and names the notebook."""
+
+
+@dataclass(frozen=True)
+class Job:
+    thematique: str
+    annee: int
+    territoire: str
+    data_dir: Path
+    output: Path
+    notebook: Path | None = None
+
+    @property
+    def source(self) -> Path:
+        return self.notebook or NOTEBOOKS_DIR / f"{self.thematique}.ipynb"
+
+    def parameters(self) -> dict:
+        return {
+            "territoire": self.territoire,
+            "annee": int(self.annee),
+            "data_dir": str(Path(self.data_dir).resolve()),
+            "thematique": self.thematique,
+        }
+
+
+def executed_path(interim: Path, annee: int, thematique: str) -> Path:
+    """Where the executed notebook of (annee, thematique) is written."""
+    return interim / str(annee) / "notebooks" / f"{thematique}.ipynb"
+
+
+_VOLATILE_NB_KEYS = ("papermill", "widgets")
+_VOLATILE_CELL_KEYS = ("papermill", "execution", "collapsed", "scrolled")
+
+
+def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop run-specific metadata (timestamps, durations, versions) so outputs depend on inputs only."""
+    for key in _VOLATILE_NB_KEYS:
+        nb.metadata.pop(key, None)
+    nb.metadata.pop("language_info", None)
+    for cell in nb.cells:
+        for key in _VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        cell.pop("id", None)
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = None
+    nb.nbformat_minor = 4
+    return nb
+
+
+def run_one(job: Job, timeout: int = 600) -> Path:
+    """Execute one notebook with papermill into job.output (written atomically)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = job.output.with_suffix(f".{os.getpid()}.tmp.ipynb")
+    for attempt in range(1, START_RETRIES + 1):
+        try:
+            nb = pm.execute_notebook(
+                str(job.source),
+                str(tmp),
+                parameters=job.parameters(),
+                kernel_name=KERNEL_NAME,
+                cwd=str(ROOT),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+                report_mode=False,
+            )
+            break
+        except PapermillExecutionError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ExecutionError(
+                f"Le notebook « {job.thematique} » ({job.annee}) a échoué dans la cellule {exc.exec_count} : "
+                f"{exc.ename} : {exc.evalue}"
+            ) from exc
+        except Exception as exc:  # kernel start problems: retry, then give up with a French message
+            tmp.unlink(missing_ok=True)
+            if attempt < START_RETRIES and any(marker in repr(exc) for marker in _RETRYABLE):
+                log.warning("kernel start failed (%s), retry %d", exc, attempt)
+                time.sleep(0.2 * attempt)
+                continue
+            raise ExecutionError(
+                f"Impossible d'exécuter le notebook « {job.thematique} » ({job.annee}) : {exc}"
+            ) from exc
+    nbformat.write(normalise(nb), str(tmp))
+    os.replace(tmp, job.output)
+    return job.output
+
+
+def run_all(
+    jobs: Iterable[Job],
+    workers: int = 0,
+    timeout: int = 600,
+    on_done: Callable[[Job], None] | None = None,
+) -> list[Path]:
+    """Execute every job, `workers` at a time (0 = number of cores). Stops at the first failure."""
+    jobs = list(jobs)
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(jobs) <= 1:
+        paths = []
+        for job in jobs:
+            paths.append(run_one(job, timeout))
+            if on_done:
+                on_done(job)
+        return paths
+    results: dict[Job, Path] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = {pool.submit(run_one, job, timeout): job for job in jobs}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            results[job] = fut.result()  # re-raises ExecutionError; the pool is shut down on exit
+            if on_done:
+                on_done(job)
+    return [results[job] for job in jobs]
