@@ -1,0 +1,98 @@
+"""Default engine: pandoc writes the HTML page and a Typst source, the Typst compiler (in-process) the PDF.
+
+Both pandoc processes run side by side from one Markdown file in a temporary folder; outputs are copied to
+`out_dir` only when everything succeeded. Fonts are the ones embedded in Typst, so the PDF is identical on
+every machine; its creation date is the document's date (or SOURCE_DATE_EPOCH).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import typst
+
+from pipeline.render import pandoc
+from pipeline.render.base import FORMATS, check_formats, output_paths
+from pipeline.render.document import Document
+from pipeline.render.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+
+class PandocTypstEngine:
+    name = "pandoc-typst"
+
+    def render(self, doc: Document, out_dir: Path, formats: Iterable[str] = FORMATS) -> list[Path]:
+        wanted = check_formats(formats)
+        targets = output_paths(doc, out_dir, wanted)
+        with tempfile.TemporaryDirectory(prefix="ctg-rendu-") as tmp:
+            work = Path(tmp)
+            source = work / "source.md"
+            source.write_text(doc.body, encoding="utf-8")
+            runs = {fmt: self._start(fmt, doc, source) for fmt in wanted}
+            try:
+                for fmt, run in sorted(runs.items(), key=lambda item: item[0] != "pdf"):  # PDF first: Typst
+                    run.wait()  # then compiles while pandoc still writes the HTML
+                    if fmt == "pdf":
+                        compile_pdf(work / "rapport.typ", work / "rapport.pdf", doc)
+            finally:
+                for run in runs.values():
+                    if run.process.poll() is None:
+                        run.process.kill()
+                        run.process.wait()
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            for fmt, target in zip(wanted, targets):
+                shutil.copyfile(work / f"rapport.{fmt}", target)
+        return targets
+
+    def _start(self, fmt: str, doc: Document, source: Path) -> pandoc.PandocRun:
+        if fmt == "html":
+            return pandoc.start(html_args(doc), source, f"la page HTML « {doc.stem} »", "html")
+        return pandoc.start(typst_args(doc), source, f"la source Typst du PDF « {doc.stem} »", "typst")
+
+
+def html_args(doc: Document) -> list[str]:
+    return [
+        "--to=html5",
+        "--standalone",
+        "--embed-resources",
+        f"--template={pandoc.TEMPLATES / 'ctg.html'}",
+        f"--css={pandoc.TEMPLATES / 'ctg.css'}",
+        "--toc",
+        "--toc-depth=3",
+        "--output=rapport.html",
+        *pandoc.metadata_args(pandoc.metadata(doc, heading_base=2)),
+    ]
+
+
+def typst_args(doc: Document) -> list[str]:
+    return [
+        "--to=typst",
+        "--standalone",
+        f"--template={pandoc.TEMPLATES / 'ctg.typ'}",
+        "--extract-media=media",
+        "--output=rapport.typ",
+        *pandoc.metadata_args(pandoc.metadata(doc, heading_base=1)),
+    ]
+
+
+def compile_pdf(typ: Path, pdf: Path, doc: Document) -> None:
+    """Compile with Typst's embedded fonts only; the timestamp makes two compilations byte-identical."""
+    try:
+        _, warnings = typst.compile_with_warnings(
+            str(typ),
+            output=str(pdf),
+            root=str(typ.parent),
+            ignore_system_fonts=True,
+            timestamp=doc.timestamp(),
+        )
+    except typst.TypstError as error:
+        raise RenderError(
+            f"Typst n'a pas pu composer le PDF « {doc.stem} » : {error.message}\n{error.diagnostic}".strip()
+        ) from error
+    for warning in warnings:
+        log.warning("typst (%s) : %s", doc.stem, warning.message)

@@ -1,0 +1,163 @@
+--[[ Pandoc Lua filter shared by the HTML and Typst outputs of the pandoc-typst engine.
+
+1. Raw HTML blocks (e.g. a DataFrame's HTML table) are re-read as pandoc blocks for non-HTML outputs,
+   so that they reach the PDF as real tables instead of being dropped.
+2. French typography (lang fr*): a non-breaking space before : ; ! ? » and after «.
+3. Code blocks never reach a report (a warning names them).
+4. Headings are shifted so that the body's top level is `ctg-heading-base` (1 in Typst, 2 in HTML
+   where the page title is the h1).
+5. `ctg-long` is set when the body has at least 3 headings: the templates show a table of contents then.
+6. Column widths are left to the browser and Typst (pipe tables would get relative widths from their
+   dash counts); HTML only: tables are wrapped in <div class="tableau"> so that wide tables scroll on a phone.
+7. Typst only: images given as data: URIs are written to media/<sha1>.<ext> (the current folder is the work
+   folder) and referenced with their description as `alt`, which pandoc's Typst writer would drop; the
+   tagged PDF then carries the alternative text.
+8. Typst only: divs with class encadre, avertissement or bandeau-illustration become boxes (box-note,
+   box-warning in ctg.typ; the HTML styles the same classes in ctg.css).
+]]
+
+local NBSP = "\u{A0}"
+local LONG_DOCUMENT_HEADINGS = 3
+
+local function is_html()
+  return FORMAT:match("html") ~= nil
+end
+
+local function warn(message)
+  if pandoc.log and pandoc.log.warn then
+    pandoc.log.warn(message)
+  else
+    io.stderr:write("[WARNING] " .. message .. "\n")
+  end
+end
+
+local raw_html = {
+  RawBlock = function(el)
+    if el.format == "html" and not is_html() then
+      return pandoc.read(el.text, "html").blocks
+    end
+  end,
+}
+
+local function needs_space_before(text)
+  local first = text:sub(1, 1)
+  return first == ":" or first == ";" or first == "!" or first == "?" or text:sub(1, 2) == "»"
+end
+
+local function space_inlines(inlines)
+  for i = 1, #inlines - 1 do
+    local before, current, following = inlines[i - 1], inlines[i], inlines[i + 1]
+    if current.t == "Space" then
+      if following.t == "Str" and needs_space_before(following.text) then
+        inlines[i] = pandoc.Str(NBSP)
+      elseif before and before.t == "Str" and before.text:sub(-2) == "«" then
+        inlines[i] = pandoc.Str(NBSP)
+      end
+    end
+  end
+  return inlines
+end
+
+local french_spacing = {
+  Pandoc = function(doc)
+    local lang = pandoc.utils.stringify(doc.meta.lang or "")
+    if lang:sub(1, 2) == "fr" then
+      return doc:walk({ Inlines = space_inlines })
+    end
+  end,
+}
+
+local EXTENSIONS = { ["image/png"] = "png", ["image/jpeg"] = "jpg", ["image/svg+xml"] = "svg" }
+
+local function typst_string(text)
+  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
+end
+
+local typst_images = {
+  Image = function(img)
+    if FORMAT ~= "typst" or img.src:sub(1, 5) ~= "data:" then
+      return nil
+    end
+    local mime, contents = pandoc.mediabag.fetch(img.src)
+    local extension = EXTENSIONS[mime]
+    if not extension then
+      return nil
+    end
+    local path = "media/" .. pandoc.sha1(contents) .. "." .. extension
+    pandoc.system.make_directory("media", true)
+    local file = assert(io.open(path, "wb"))
+    file:write(contents)
+    file:close()
+    local alt = img.attributes.alt
+    if not alt or alt == "" then
+      alt = pandoc.utils.stringify(img.caption)
+    end
+    local args = typst_string(path) .. (alt ~= "" and (", alt: " .. typst_string(alt)) or "")
+    return pandoc.RawInline("typst", "#image(" .. args .. ")")
+  end,
+}
+
+-- Boxed blocks (`::: {.encadre}` … `:::`): the HTML gets them through its CSS, Typst through this filter.
+local BOXES = {
+  encadre = "box-note",
+  avertissement = "box-warning",
+  ["bandeau-illustration"] = "box-warning",
+}
+
+local typst_boxes = {
+  Div = function(div)
+    if FORMAT ~= "typst" then
+      return nil
+    end
+    for _, class in ipairs(div.classes) do
+      if BOXES[class] then
+        local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#" .. BOXES[class] .. "[") })
+        blocks:extend(div.content)
+        blocks:insert(pandoc.RawBlock("typst", "]"))
+        return blocks
+      end
+    end
+  end,
+}
+
+local structure = {
+  CodeBlock = function(el)
+    warn("bloc de code retiré du rapport : " .. el.text:sub(1, 60))
+    return {}
+  end,
+
+  Table = function(el)
+    -- Pipe tables get relative widths from their dash counts, which generated tables size by content:
+    -- let the browser and Typst size the columns instead.
+    for i, spec in ipairs(el.colspecs) do
+      el.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
+    end
+    if is_html() then
+      return pandoc.Div(el, pandoc.Attr("", { "tableau" }, { tabindex = "0" }))
+    end
+    return el
+  end,
+
+  Pandoc = function(doc)
+    local top, count = 7, 0
+    doc:walk({
+      Header = function(h)
+        top = math.min(top, h.level)
+        count = count + 1
+      end,
+    })
+    local base = tonumber(pandoc.utils.stringify(doc.meta["ctg-heading-base"] or "1")) or 1
+    if count > 0 and top ~= base then
+      doc = doc:walk({
+        Header = function(h)
+          h.level = math.max(1, math.min(6, h.level + base - top))
+          return h
+        end,
+      })
+    end
+    doc.meta["ctg-long"] = count >= LONG_DOCUMENT_HEADINGS
+    return doc
+  end,
+}
+
+return { raw_html, french_spacing, typst_images, typst_boxes, structure }
