@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _project_root() -> Path:
+    """The project folder (params.yaml, notebooks/, metadata/): $CTG_PROJET, else the current folder when it is a
+    project (as for `dvc repro`, which runs stages from the folder holding dvc.yaml), else this checkout."""
+    env = os.environ.get("CTG_PROJET")
+    if env:
+        return Path(env).resolve()
+    cwd = Path.cwd()
+    if (cwd / "params.yaml").is_file() and (cwd / "notebooks").is_dir():
+        return cwd.resolve()
+    return PACKAGE_ROOT
+
+
+ROOT = _project_root()
 PARAMS_FILE = ROOT / "params.yaml"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 
