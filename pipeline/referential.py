@@ -410,7 +410,7 @@ def load_referentiel(path: Path) -> Referentiel:
     if not path.is_file():
         raise ReferentielError(path, [("(fichier)", "fichier introuvable")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         ou = f"ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else "(fichier)"
