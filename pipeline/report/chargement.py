@@ -1,0 +1,86 @@
+"""Build the `Contexte` of one thematic report from a data directory (cheap: a fraction of a second).
+
+Reads the processed tables (`DIR/processed/<siren>/`), the indicator catalogue (params.yaml `catalogue`,
+relative to the project root), the referential, the communes and their boundaries, the vocabulary of the
+follow-up sheets, and whether the data is illustrative (`pipeline.sample.is_illustrative`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import DataLayout, load_params
+from pipeline.indicators import load_catalogue
+from pipeline.inputs.vocabulary import load_vocabulary
+from pipeline.prepare import catalogue_path
+from pipeline.referential import load_referentiel
+from pipeline.report import textes
+from pipeline.report.contexte import Contexte
+from pipeline.sample import is_illustrative
+from pipeline.territory import load_communes, load_geometries, qpv_list
+
+OBLIGATOIRES = ("indicateurs", "actions")
+FACULTATIVES = ("equipements", "financements", "activite")
+CATALOGUE_COLONNES = ["libelle", "thematique", "unite", "sens", "source", "niveaux", "decalage", "cible",
+                      "principal", "secret"]
+
+
+def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str) -> Contexte:
+    """Everything one thematic report needs, for report year `annee`."""
+    layout = DataLayout(Path(data_dir), str(territoire))
+    params = load_params()
+    tables = {nom: lire_table(layout, nom, nom in OBLIGATOIRES) for nom in OBLIGATOIRES + FACULTATIVES}
+    referentiel = load_referentiel(layout.referentiel)
+    theme = referentiel.thematique(thematique)
+    communes = load_communes(layout).astype({"code_insee": str})
+    vocabulaire = load_vocabulary()
+    plan = referentiel.actions_frame()
+    return Contexte(
+        territoire=str(territoire),
+        annee=int(annee),
+        thematique=thematique,
+        indicateurs=tables["indicateurs"],
+        catalogue=catalogue_frame(load_catalogue(catalogue_path(params))),
+        actions=tables["actions"],
+        cibles=referentiel.cibles_frame(),
+        communes=communes,
+        geometries=load_geometries(layout),
+        libelle_thematique=theme.libelle,
+        libelle_territoire=referentiel.convention.territoire.nom,
+        libelle_caf=referentiel.convention.caf,
+        libelle_convention=referentiel.convention.intitule,
+        priorites=list(theme.priorites_caf),
+        plan=plan[plan["thematique"] == thematique],
+        equipements=tables["equipements"],
+        financements=tables["financements"],
+        activite=tables["activite"],
+        types_structure=vocabulaire.entries["types_structure"],
+        statuts={**{code: vocabulaire.label("statuts", code) for code in vocabulaire.codes("statuts")},
+                 "": textes.STATUTS[""]},
+        villes_centres=list(communes.loc[communes["niveau_service"] == "pole_superieur", "code_insee"]),
+        qpv=[q for cellule in communes["qpv"] for q in qpv_list(cellule)],
+        illustratif=is_illustrative(layout),
+        seuil_secret=int(params.get("secret", {}).get("seuil", 5)),
+        annees=tuple(range(referentiel.convention.periode.debut, referentiel.convention.periode.fin + 1)),
+    )
+
+
+def lire_table(layout: DataLayout, nom: str, obligatoire: bool) -> pd.DataFrame:
+    chemin = layout.processed / f"{nom}.parquet"
+    if chemin.is_file():
+        return pd.read_parquet(chemin)
+    if obligatoire:
+        raise FileNotFoundError(f"Table préparée introuvable : {chemin} (lancer d'abord l'étape de préparation, "
+                                "« ctg run » ou « dvc repro »).")
+    return pd.DataFrame()
+
+
+def catalogue_frame(catalogue: dict[str, dict]) -> pd.DataFrame:
+    """The catalogue ({id: entry}, file order) as a frame indexed by id."""
+    frame = pd.DataFrame.from_dict(catalogue, orient="index").reindex(columns=CATALOGUE_COLONNES)
+    frame.index.name = "id"
+    return frame
+
+
