@@ -1,28 +1,44 @@
 """Assemble one year's report set from the executed notebooks (stage `publish`, into a staging folder).
 
-Nothing is executed here: the thematic notebooks were executed once by the `execute` stage; this module only
-turns their outputs into documents and renders them.
+Nothing is executed here: the thematic notebooks were executed once by the `execute` stage; their outputs become
+chapters, and the other pages are computed from the processed tables by `pipeline.reportset`.
 
+    <out>/index.html                     synthesis (key figures, roadmaps, alerts, decisions) — the site's home
     <out>/thematiques/<id>.html|.pdf     one report per thématique
-    <out>/index.html                     the annual report (synthesis + one chapter per thématique)
-    <out>/rapport_ctg_<annee>.pdf        the same content as one A4 PDF
+    <out>/impact_social.html, qualite_donnees.html, methodologie.html, glossaire.html, feuilles_de_route.html
+    <out>/rapport_ctg_<annee>.pdf        the whole report as one A4 PDF (cover, contents, every chapter)
+    <out>/copil_<annee>.html|.pdf        the steering committee's one-page support (A4 landscape)
+    <out>/copil_<annee>_S1.html|.pdf     … for a semester, when asked (`ctg run --periode S1`)
+    <out>/lettre_habitants_<annee>.html  the residents' e-letter
     <out>/manifest.json                  outputs and inputs with their hashes (written last)
+
+Every HTML page carries the navigation menu (relative links); the PDFs do not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
 import os
-import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
 from pipeline import execute, manifest
 from pipeline.config import DataLayout
-from pipeline.referential import load_referentiel
 from pipeline.render import Document, get_engine, notebook_to_markdown
-from pipeline.sample import is_illustrative
+from pipeline.report import fmt
+from pipeline.reportset import chapitres, copil, lettre, suivi
+from pipeline.reportset.donnees import Bilan, charger
+from pipeline.reportset.glossaire import glossaire
+from pipeline.reportset.site import Lien, liens, menu, relatif
+from pipeline.reportset.synthese import synthese, tableau_de_bord
+from pipeline.reportset.titres import Chapitre, en_chapitre, sans_bandeau
+
+log = logging.getLogger(__name__)
 
 BANNER = "Données d'illustration — ces chiffres ne sont pas des données observées"
 
@@ -38,67 +54,111 @@ def report_date(annee: int) -> dt.date:
     return dt.date(annee, 12, 31)
 
 
-def shift_headings(markdown: str, by: int) -> str:
-    """Push every ATX heading `by` levels down (for chapters inside the annual report)."""
-    return re.sub(r"^(#{1,5}) ", lambda m: "#" * (len(m.group(1)) + by) + " ", markdown, flags=re.MULTILINE)
-
-
 def thematic_markdown(interim: Path, annee: int, thematique: str) -> str:
     path = execute.executed_path(interim, annee, thematique)
     return notebook_to_markdown(nbformat.read(str(path), as_version=4))
 
 
-def build_report_set(
-    layout: DataLayout, params: dict, annee: int, thematiques: list[str], interim: Path, out: Path
-) -> list[Path]:
-    """Render the year's documents into `out` (a staging folder) and write its manifest."""
-    engine = get_engine(params.get("rendu", {}).get("moteur", "pandoc-typst"))
-    formats = tuple(params.get("rendu", {}).get("formats", ("html", "pdf")))
-    ref = load_referentiel(layout.referentiel)
-    territoire_nom = ref.convention.territoire.nom
-    banner = BANNER if is_illustrative(layout) else ""
-    date = report_date(annee)
-    written: list[Path] = []
+class Assembleur:
+    """Collects the renders of one report set, then runs them side by side (pandoc and Typst work outside the
+    interpreter lock); keeps the list of written files in submission order."""
 
-    chapters = []
+    def __init__(self, bilan: Bilan, out: Path, periodes: tuple[str, ...]):
+        rendu = bilan.params.get("rendu", {})
+        self.bilan, self.out = bilan, Path(out)
+        self.engine = get_engine(rendu.get("moteur", "pandoc-typst"))
+        self.formats = tuple(rendu.get("formats", ("html", "pdf")))
+        self.date = report_date(bilan.annee)
+        self.pages = liens(bilan.annee, {th: bilan.libelle(th) for th in bilan.thematiques}, periodes,
+                           pdf="pdf" in self.formats)
+        self.travaux: list[tuple[int, Callable[[], list[Path]]]] = []  # (size, render) in submission order
+
+    def document(self, ch: Chapitre, titre: str, **options) -> Document:
+        b = self.bilan
+        periode = f"{b.premier.annee_debut}-{b.premier.annee_fin}"
+        return Document(
+            title=titre, subtitle=options.pop("subtitle", f"Convention territoriale globale {periode}"),
+            territory=b.territoire, date=options.pop("date", self.date), body=ch.corps,
+            running_title=f"CTG {b.territoire} — rapport {b.annee}", banner=BANNER if b.illustratif else "",
+            stem=Path(ch.stem).name, **options)
+
+    def rendre(self, doc: Document, chemin: str, *, html: bool = True, pdf: bool = True, suite: str = "") -> None:
+        """Queue the HTML (menu above the body, `suite` Markdown below it) and/or the PDF of one document."""
+        dossier = self.out / Path(chemin).parent
+        if html and "html" in self.formats:
+            corps = f"{menu(self.pages, chemin, self.bilan.annee)}\n{doc.body}\n\n{suite}"
+            page = dataclasses.replace(doc, body=corps)
+            self.travaux.append((len(corps), lambda: self.engine.render(page, dossier, ("html",))))
+        if pdf and "pdf" in self.formats:
+            self.travaux.append((len(doc.body), lambda: self.engine.render(doc, dossier, ("pdf",))))
+
+    def rendre_copil(self, periode: str | None) -> None:
+        """Queue the COPIL page: HTML once; the PDF at the largest font size that keeps it on one page."""
+        options = {"orientation": "paysage", "couverture": False, "sommaire": False}
+        if periode:  # a semester's page is dated at the end of the semester at the latest
+            options["date"] = min(self.date, suivi.date_de_fin(self.bilan.annee, periode, self.bilan.params))
+        ch = copil.copil(self.bilan, periode)
+        self.rendre(self.document(ch, ch.titre, **options), f"{ch.stem}.html", pdf=False)
+
+        def pdf_une_page() -> list[Path]:
+            for taille in copil.TAILLES:
+                page = copil.copil(self.bilan, periode, taille)
+                (chemin,) = self.engine.render(self.document(page, page.titre, **options), self.out, ("pdf",))
+                if (copil.nombre_de_pages(chemin.read_bytes()) or 1) <= 1:
+                    break
+                log.warning("Support du COPIL %s : plus d'une page en %s pt, nouvel essai plus serré.", ch.stem, taille)
+            return [chemin]
+
+        if "pdf" in self.formats:
+            self.travaux.append((len(ch.corps), pdf_une_page))
+
+    def executer(self, workers: int = 0) -> list[Path]:
+        """Run the queued renders side by side, the longest first; the first failure is raised."""
+        ordre = sorted(range(len(self.travaux)), key=lambda i: -self.travaux[i][0])
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+            futurs = {i: pool.submit(self.travaux[i][1]) for i in ordre}
+            return [chemin for i in range(len(self.travaux)) for chemin in futurs[i].result()]
+
+
+def plan_du_rapport(pages: list[Lien]) -> str:
+    """The home page's list of the other pages (HTML only)."""
+    autres = [p for p in pages if p.chemin != "index.html"]
+    return "## Le rapport complet\n\n" + "\n".join(f"- [{p.libelle}]({relatif(p.chemin, 'index.html')})"
+                                                   for p in autres) + "\n"
+
+
+def build_report_set(layout: DataLayout, params: dict, annee: int, thematiques: list[str], interim: Path, out: Path,
+                     periodes: tuple[str, ...] | list[str] = ()) -> list[Path]:
+    """Render the year's documents into `out` (a staging folder) and write its manifest (last)."""
+    bilan = charger(layout, params, annee, thematiques)
+    a = Assembleur(bilan, out, tuple(periodes))
+
+    thematiques_ch = []
     for th in thematiques:
-        label = ref.thematique(th).libelle
-        body = thematic_markdown(interim, annee, th)
-        doc = Document(
-            title=f"{label} — bilan {annee}",
-            subtitle="Convention territoriale globale 2021-2025",
-            territory=territoire_nom,
-            date=date,
-            body=body,
-            running_title=f"CTG {territoire_nom} — {label} {annee}",
-            banner=banner,
-            stem=th,
-        )
-        written += engine.render(doc, out / "thematiques", formats)
-        chapters.append(f"# {label}\n\n{shift_headings(body, 1)}")
+        ch = Chapitre(f"thematiques/{th}", bilan.libelle(th), thematic_markdown(interim, annee, th))
+        a.rendre(a.document(ch, f"{ch.titre} — bilan {annee}"), f"{ch.stem}.html")
+        thematiques_ch.append(ch)
 
-    links = "\n".join(
-        f"- [{ref.thematique(th).libelle}](thematiques/{th}.html) ([PDF](thematiques/{th}.pdf))" for th in thematiques
-    )
-    intro = (
-        f"# Rapports par thématique\n\n{links}\n\n"
-        if "html" in formats
-        else ""
-    )
-    annual = Document(
-        title=f"Évaluation de la Convention territoriale globale — {annee}",
-        subtitle=f"Caf de la Drôme × {territoire_nom}",
-        territory=territoire_nom,
-        date=date,
-        body=intro + "\n\n".join(chapters),
-        running_title=f"CTG {territoire_nom} — rapport {annee}",
-        banner=banner,
-        stem="index",
-    )
-    if "html" in formats:
-        written += engine.render(annual, out, ("html",))
-    if "pdf" in formats:
-        pdf_doc = Document(**{**annual.__dict__, "body": "\n\n".join(chapters), "stem": f"rapport_ctg_{annee}"})
-        written += engine.render(pdf_doc, out, ("pdf",))
-    written.append(manifest.write_manifest(out, layout=layout, params=params, annee=annee))
-    return written
+    tdb = tableau_de_bord(bilan)
+    accueil = synthese(tdb)
+    a.rendre(a.document(accueil, f"Évaluation de la Convention territoriale globale — {annee}",
+                        subtitle=f"{bilan.caf} et {bilan.territoire} · synthèse"),
+             "index.html", pdf=False, suite=plan_du_rapport(a.pages))
+    annexes = [chapitres.impact_social(bilan, interim), chapitres.qualite_donnees(interim), chapitres.methodologie(bilan),
+               glossaire(), chapitres.feuilles_de_route(bilan)]
+    for ch in annexes:
+        a.rendre(a.document(ch, f"{ch.titre} — rapport {annee}"), f"{ch.stem}.html", pdf=False)
+
+    complet = "\n\n".join(en_chapitre(dataclasses.replace(ch, corps=sans_bandeau(ch.corps)))
+                            for ch in [accueil, *thematiques_ch, *annexes])
+    rapport = Chapitre(f"rapport_ctg_{annee}", "Rapport", complet)
+    a.rendre(a.document(rapport, f"Évaluation de la Convention territoriale globale — {annee}",
+                        subtitle=f"{bilan.caf} et {bilan.territoire}"), f"{rapport.stem}.pdf", html=False)
+
+    for periode in (None, *periodes):
+        a.rendre_copil(periode)
+
+    written = a.executer(int(params.get("execution", {}).get("jobs", 0)))
+    chemin_lettre = Path(out) / f"lettre_habitants_{annee}.html"
+    chemin_lettre.write_text(lettre.lettre_html(bilan, fmt.date_longue(a.date)), encoding="utf-8")
+    return [*written, chemin_lettre, manifest.write_manifest(out, layout=layout, params=params, annee=annee)]

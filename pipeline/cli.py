@@ -88,11 +88,13 @@ def run(
     jobs: int = typer.Option(0, "--jobs", help="Notebooks exécutés en parallèle (0 = nombre de cœurs)."),
     data_dir: Path = DataDirOpt,
     reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Dossier où publier les rapports."),
+    periode: Optional[list[str]] = typer.Option(None, "--periode", metavar="S1|S2", help="Ajoute le support du comité de pilotage du semestre (copil_<annee>_S1.pdf…), d'après les dates de suivi des actions (répétable)."),
 ) -> None:
     """Valide les données, calcule les indicateurs, exécute les notebooks et publie les rapports.
 
     Les rapports sont publiés dans REPORTS_DIR/<territoire>/<annee>/ seulement quand ils sont complets :
-    une exécution qui échoue laisse les rapports déjà publiés intacts.
+    une exécution qui échoue laisse les rapports déjà publiés intacts. Avec --periode S1, le support du comité
+    de pilotage du 1er semestre (état des actions au 30 juin, params.yaml copil.periodes) s'ajoute au jeu.
 
     Exemple : ctg run --annee 2024 --thematique petite_enfance --jobs 2
     """
@@ -108,6 +110,10 @@ def run(
     unknown = [t for t in themes if t not in params.get("thematiques", THEMATIQUES)]
     if unknown:
         fail(f"[red]Thématique inconnue : {', '.join(unknown)}[/red]. Valeurs possibles : {', '.join(params.get('thematiques', THEMATIQUES))}.", 2)
+    periodes_connues = list((params.get("copil") or {}).get("periodes") or {"S1": "", "S2": ""})
+    periodes = [p.upper() for p in dict.fromkeys(periode or [])]
+    if any(p not in periodes_connues for p in periodes):
+        fail(f"[red]Période inconnue : {', '.join(p for p in periodes if p not in periodes_connues)}[/red]. Valeurs possibles : {', '.join(periodes_connues)}.", 2)
     total = 2 + len(annees) * len(themes) + len(annees)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
@@ -116,7 +122,7 @@ def run(
         def step(message: str) -> None:
             progress.update(task, advance=1, description=message)
 
-        opts = RunOptions(lay, params, annees, themes, Path(reports_dir), jobs, on_progress=step)
+        opts = RunOptions(lay, params, annees, themes, Path(reports_dir), jobs, on_progress=step, periodes=periodes)
         try:
             published = run_pipeline(opts)
         except Exception as exc:  # noqa: BLE001 - turned into an exit code with a French message
@@ -129,7 +135,9 @@ def run(
 def handle_error(exc: BaseException) -> None:
     """Print a pipeline error in French and exit: 2 for data errors, 1 for anything else."""
     code = 2 if getattr(exc, "exit_code", None) == 2 else 1
-    err.print(f"[red]Erreur :[/red] {exc}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    err.print(f"[red]Erreur :[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -220,6 +228,33 @@ def publish(
     except Exception as exc:  # noqa: BLE001
         handle_error(exc)
     console.print(f"[green]Rapports publiés :[/green] {path}")
+
+
+@app.command()
+def bilan(
+    territoire: str = TerritoireOpt,
+    data_dir: Path = DataDirOpt,
+    reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Dossier où publier le bilan."),
+    sans_preparation: bool = typer.Option(False, "--sans-preparation", help="Utilise les tables préparées telles quelles (étape « bilan » de dvc.yaml, après « prepare »)."),
+) -> None:
+    """Produit le bilan final de la convention (HTML et PDF) : cibles, questions évaluatives, enseignements.
+
+    Valide les données et calcule les indicateurs (sauf --sans-preparation), exécute notebooks/bilan.ipynb puis
+    publie REPORTS_DIR/<territoire>/bilan_<début>_<fin>/ (période du référentiel) seulement quand il est complet.
+    Les enseignements des évaluateurs sont lus dans DIR/raw/territoires/<territoire>/suivi/bilan/enseignements.csv
+    (ou .xlsx), s'il existe.
+
+    Exemple : ctg bilan --data-dir data
+    """
+    from pipeline.bilan import run_bilan
+    from pipeline.config import load_params
+
+    try:
+        path = run_bilan(layout(data_dir, territoire), load_params(), reports_dir, preparer=not sans_preparation,
+                         on_progress=lambda message: err.print(message))
+    except Exception as exc:  # noqa: BLE001
+        handle_error(exc)
+    console.print(f"[green]Bilan publié :[/green] {path}")
 
 
 # ctg referentiel ----------------------------------------------------------------------------------------------
@@ -337,3 +372,137 @@ def verify(
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
+
+
+# ctg nouvelle-annee, ctg statut: the evaluator's yearly round trip ---------------------------------------------
+@app.command("nouvelle-annee")
+def nouvelle_annee(
+    annee: int = typer.Argument(..., metavar="AAAA", help="Année de suivi à préparer, par exemple 2026."),
+    territoire: str = TerritoireOpt,
+    data_dir: Path = DataDirOpt,
+) -> None:
+    """Prépare les classeurs Excel de suivi d'une nouvelle année, préremplis d'après l'année précédente.
+
+    Crée DIR/raw/territoires/<territoire>/suivi/AAAA/ avec equipements.xlsx, activite.xlsx, actions.xlsx et
+    financements.xlsx : toutes les actions du référentiel avec leur statut de l'année précédente, les structures
+    encore ouvertes, les indicateurs d'activité et les lignes de financement attendus (valeurs à saisir), des
+    listes déroulantes et un onglet « Instructions ». Le pipeline lit ces classeurs directement.
+
+    Un fichier existant n'est jamais remplacé : il est conservé et signalé (code de sortie 1 si les quatre
+    feuilles de l'année existent déjà).
+
+    Exemple : ctg nouvelle-annee 2026
+    """
+    from rich.markup import escape
+
+    from pipeline.workbooks import create_year
+
+    if not 1900 <= annee <= 2999:
+        fail(f"[red]Année invalide :[/red] {annee} (attendu : une année sur quatre chiffres, par exemple 2026).", 2)
+    try:
+        result = create_year(layout(data_dir, territoire), annee)
+    except Exception as exc:  # noqa: BLE001
+        handle_error(exc)
+    for path in result.kept:
+        console.print(f"Conservé (existe déjà, non modifié) : {escape(str(path))}", highlight=False, soft_wrap=True)
+    if not result.written:
+        fail(f"[red]Rien à créer :[/red] les quatre feuilles de {annee} existent déjà dans "
+             f"{escape(str(result.folder))} ; aucun fichier n'a été remplacé.", 1)
+    for path in result.written:
+        source = result.sources.get(path.stem)
+        origin = f"prérempli d'après le suivi {source}" if source else "aucune année précédente : à remplir entièrement"
+        console.print(f"[green]Créé :[/green] {escape(str(path))} ({origin})", highlight=False, soft_wrap=True)
+    console.print(f"Ensuite : remplissez les cellules jaunes, puis « ctg statut --annee {annee} », « ctg validate » "
+                  f"et « ctg run --annee {annee} ».", highlight=False, soft_wrap=True)
+
+
+@app.command("statut")
+def statut(
+    annee: Optional[int] = typer.Option(None, "--annee", help="Année de suivi. Défaut : la dernière année présente dans les données."),
+    territoire: str = TerritoireOpt,
+    data_dir: Path = DataDirOpt,
+) -> None:
+    """Liste ce qui manque encore pour une année de suivi, feuille par feuille, avec les nombres.
+
+    Fichiers absents ou illisibles, actions sans statut, avancement ou date de suivi, indicateurs d'activité
+    sans valeur, lignes de financement sans montant, structures sans capacité. Commande d'information : code de
+    sortie 0 ; les valeurs erronées sont signalées par « ctg validate ».
+
+    Exemple : ctg statut --annee 2026
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from pipeline.workbooks import year_status
+    from pipeline.workbooks.status import count
+
+    lay = layout(data_dir, territoire)
+    if annee is None:
+        years = years_in_data(lay)
+        if not years:
+            console.print(f"Aucune année de suivi dans {escape(str(lay.territoire_dir / 'suivi'))} : "
+                          "créez-en une avec « ctg nouvelle-annee AAAA ».", highlight=False)
+            return
+        annee = years[-1]
+    try:
+        items = year_status(lay, annee)
+    except Exception as exc:  # noqa: BLE001
+        handle_error(exc)
+    table = Table(title=f"Suivi {annee} : état de remplissage des feuilles", title_justify="left")
+    table.add_column("Feuille")
+    table.add_column("État")
+    table.add_column("Détail")
+    for item in items:
+        state = "[green]complet[/green]" if item.complet else "[yellow]à compléter[/yellow]"
+        table.add_row(escape(item.feuille), state, escape(item.texte))
+    console.print(table, highlight=False)
+    todo = sum(not item.complet for item in items)
+    if todo:
+        console.print(f"{count(todo, 'point', 'points')} à compléter pour {annee}. Une fois remplis : « ctg validate », "
+                      f"puis « ctg run --annee {annee} ».", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"[green]Tout est rempli pour {annee}.[/green] Vérifiez les valeurs avec « ctg validate », "
+                      f"puis produisez les rapports avec « ctg run --annee {annee} ».", highlight=False, soft_wrap=True)
+
+
+# ctg nouvelle-thematique: a seventh thématique (docs/etendre.md) --------------------------------------------------
+@app.command("nouvelle-thematique")
+def nouvelle_thematique(
+    thematique: str = typer.Argument(..., metavar="ID", help="Identifiant snake_case de la thématique, par exemple logement."),
+    libelle: Optional[str] = typer.Option(None, "--libelle", help="Libellé affiché. Défaut : celui du référentiel (thématiques sans feuille de route)."),
+    territoire: str = TerritoireOpt,
+    data_dir: Path = DataDirOpt,
+) -> None:
+    """Ajoute une thématique : référentiel, indicateurs de départ, notebook et params.yaml.
+
+    Dans DIR/raw/territoires/<territoire>/ctg.yaml, la thématique reprend les priorités de la Caf notées pour elle
+    sous « thematiques_sans_feuille_de_route », avec UN axe, UN objectif et UNE action provisoires « À compléter par
+    le comité ». Le catalogue des indicateurs reçoit des indicateurs calculables avec les données existantes, le
+    notebook notebooks/ID.ipynb est écrit d'après le modèle commun et ID rejoint « thematiques » de params.yaml :
+    le prochain « ctg run » produit thematiques/ID.html et .pdf. Les commentaires des fichiers YAML sont conservés.
+
+    Refuse un identifiant déjà utilisé (code de sortie 1) ou mal formé (code 2) ; ne remplace jamais un fichier.
+
+    Exemple : ctg nouvelle-thematique logement --libelle "Logement et habitat"
+    """
+    from rich.markup import escape
+
+    from pipeline.scaffold import ScaffoldError, nouvelle_thematique as scaffold
+
+    try:
+        result = scaffold(thematique, layout(data_dir, territoire), libelle)
+    except ScaffoldError as exc:
+        fail(f"[red]Erreur :[/red] {escape(str(exc))}", exc.exit_code)
+    except Exception as exc:  # noqa: BLE001
+        handle_error(exc)
+    console.print(f"[green]Thématique « {escape(result.thematique)} » ({escape(result.libelle)}) ajoutée.[/green]")
+    for path in result.created:
+        console.print(f"Créé : {escape(str(path))}", highlight=False, soft_wrap=True)
+    for path in result.modified:
+        console.print(f"Modifié : {escape(str(path))}", highlight=False, soft_wrap=True)
+    console.print(f"Indicateurs ajoutés : {', '.join(result.indicateurs)}", highlight=False, soft_wrap=True)
+    for note in result.notes:
+        console.print(escape(note), highlight=False, soft_wrap=True)
+    console.print(f"Ensuite : complétez avec le comité l'axe, l'objectif et l'action « À compléter » de ctg.yaml, puis "
+                  f"« ctg validate » et « ctg run --thematique {escape(result.thematique)} ».", highlight=False,
+                  soft_wrap=True)

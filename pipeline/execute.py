@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 KERNEL_NAME = "python3"
 START_RETRIES = 3
 # Errors raised while a kernel starts (port race, slow start) — worth a retry, unlike an error in a cell.
-_RETRYABLE = ("Address already in use", "Kernel died before replying", "Kernel didn't respond", "ZMQError")
+_RETRYABLE = (
+    "Address already in use", "Kernel died before replying", "Kernel didn't respond", "ZMQError", "KernelStartError",
+)
 
 
 class ExecutionError(RuntimeError):
@@ -80,11 +82,19 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def run_one(job: Job, timeout: int = 600) -> Path:
-    """Execute one notebook with papermill into job.output (written atomically)."""
+def run_one(job: Job, timeout: int = 600, fork: bool | None = None) -> Path:
+    """Execute one notebook with papermill into job.output (written atomically).
+
+    fork: params.yaml `execution.fork` (None = default on); the kernel is then forked from a pre-imported
+    template process (pipeline.kernels), unless CTG_KERNEL_FORK=0.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from pipeline import kernels
+
+    manager = kernels.kernel_manager_class(fork)
+    engine_kwargs = {"kernel_manager_class": manager} if manager else {}
     job.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = job.output.with_suffix(f".{os.getpid()}.tmp.ipynb")
     for attempt in range(1, START_RETRIES + 1):
@@ -99,6 +109,7 @@ def run_one(job: Job, timeout: int = 600) -> Path:
                 log_output=False,
                 execution_timeout=timeout,
                 report_mode=False,
+                **engine_kwargs,
             )
             break
         except PapermillExecutionError as exc:
@@ -126,23 +137,33 @@ def run_all(
     workers: int = 0,
     timeout: int = 600,
     on_done: Callable[[Job], None] | None = None,
+    fork: bool | None = None,
 ) -> list[Path]:
-    """Execute every job, `workers` at a time (0 = number of cores). Stops at the first failure."""
+    """Execute every job, `workers` at a time (0 = number of cores). Stops at the first failure.
+
+    With forking on (see run_one), one template process serves the whole call, workers included, and is
+    stopped before returning.
+    """
+    from pipeline import kernels
+
     jobs = list(jobs)
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) <= 1:
-        paths = []
-        for job in jobs:
-            paths.append(run_one(job, timeout))
-            if on_done:
-                on_done(job)
-        return paths
-    results: dict[Job, Path] = {}
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        futures = {pool.submit(run_one, job, timeout): job for job in jobs}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            results[job] = fut.result()  # re-raises ExecutionError; the pool is shut down on exit
-            if on_done:
-                on_done(job)
-    return [results[job] for job in jobs]
+    with kernels.template_scope(bool(jobs) and kernels.fork_enabled(fork), KERNEL_NAME) as template:
+        if workers == 1 or len(jobs) <= 1:
+            paths = []
+            for job in jobs:
+                paths.append(run_one(job, timeout, fork))
+                if on_done:
+                    on_done(job)
+            return paths
+        results: dict[Job, Path] = {}
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)), initializer=kernels.attach, initargs=(template,)
+        ) as pool:
+            futures = {pool.submit(run_one, job, timeout, fork): job for job in jobs}
+            for fut in as_completed(futures):
+                job = futures[fut]
+                results[job] = fut.result()  # re-raises ExecutionError; the pool is shut down on exit
+                if on_done:
+                    on_done(job)
+        return [results[job] for job in jobs]

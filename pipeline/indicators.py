@@ -13,6 +13,7 @@ secret. Sums to the EPCI use the unmasked values; a ratio is secret when one of 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,8 +22,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.config import THEMATIQUES
 from pipeline.inputs.vocabulary import load_vocabulary
+from pipeline.referential import THEMATIQUE_ID
 
 KEY = ["annee", "niveau", "code_geo"]
 ROWS = [*KEY, "valeur", "secret", "millesime"]
@@ -48,6 +49,9 @@ FORMULAS: dict[str, tuple[set, set]] = {
 }
 FIELDS = {"id", "libelle", "thematique", "definition", "formule", "unite", "sens", "source", "niveaux",
           "decalage", "cible", "principal", "secret"}
+# optional: level(s) of the social-impact logic model the indicator documents (pipeline/impact), one or a list
+MODELE_LOGIQUE = ("moyens", "realisations", "resultats", "impact")
+OPTIONAL_FIELDS = {"modele_logique"}
 
 
 class CatalogueError(ValueError):
@@ -113,17 +117,22 @@ def load_catalogue(path: Path) -> dict[str, dict]:
             raise CatalogueError(f"{Path(path).name} : l'entrée n° {i + 1} n'a pas d'« id »")
         if entry_id in catalogue:
             raise CatalogueError(f"Indicateur « {entry_id} » : identifiant en double")
-        missing, unknown = FIELDS - set(entry), set(entry) - FIELDS
+        missing, unknown = FIELDS - set(entry), set(entry) - FIELDS - OPTIONAL_FIELDS
         if missing or unknown:
             raise CatalogueError(f"Indicateur « {entry_id} » : champs manquants {sorted(missing)}, "
                                  f"inconnus {sorted(unknown)}")
-        if entry["thematique"] not in (*THEMATIQUES, "transverse"):
-            raise CatalogueError(f"Indicateur « {entry_id} » : thématique inconnue « {entry['thematique']} »")
+        if not re.fullmatch(THEMATIQUE_ID, str(entry["thematique"])):  # any declared thématique, or transverse
+            raise CatalogueError(f"Indicateur « {entry_id} » : thématique « {entry['thematique']} » non conforme "
+                                 "(identifiant snake_case, ex. logement, ou transverse)")
         if entry["sens"] not in SENS:
             raise CatalogueError(f"Indicateur « {entry_id} » : sens « {entry['sens']} » (attendu : {', '.join(SENS)})")
         bad_levels = set(entry["niveaux"]) - set(NIVEAUX)
         if bad_levels:
             raise CatalogueError(f"Indicateur « {entry_id} » : niveaux inconnus {sorted(bad_levels)}")
+        modele = entry.get("modele_logique", [])
+        if set(modele if isinstance(modele, list) else [modele]) - set(MODELE_LOGIQUE):
+            raise CatalogueError(f"Indicateur « {entry_id} » : modele_logique « {modele} » (attendu : un ou "
+                                 f"plusieurs de {', '.join(MODELE_LOGIQUE)})")
         catalogue[entry_id] = entry
     for entry_id, entry in catalogue.items():
         _check_formula(entry_id, entry["formule"], set(catalogue))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.checks.secret import secondary_suppression
 from pipeline.config import ROOT, DataLayout
 from pipeline.indicators import OUTPUT_COLUMNS, Inputs, compute_indicators, load_catalogue
 from pipeline.inputs.caf import read_caf
@@ -141,7 +142,7 @@ def prepare(layout: DataLayout, params: dict) -> dict[str, Path]:
     """Compute the indicator table and write the five processed tables; returns {table name: path}."""
     inputs, tables = load_inputs(layout, params)
     catalogue = load_catalogue(catalogue_path(params))
-    tables["indicateurs"] = typed(compute_indicators(inputs, catalogue), OUTPUT_COLUMNS)
+    tables["indicateurs"] = typed(secondary_suppression(compute_indicators(inputs, catalogue), inputs.equipements, catalogue), OUTPUT_COLUMNS)
     return {name: write_parquet(tables[name], layout.processed / f"{name}.parquet", SORT_KEYS[name])
             for name in TABLES}
 
@@ -156,5 +157,6 @@ def indicator_table(layout: DataLayout, params: dict, annee: int) -> pd.DataFram
         table = pd.read_parquet(processed)
     else:
         inputs, _ = load_inputs(layout, params)
-        table = typed(compute_indicators(inputs, load_catalogue(catalogue_path(params))), OUTPUT_COLUMNS)
+        catalogue = load_catalogue(catalogue_path(params))
+        table = typed(secondary_suppression(compute_indicators(inputs, catalogue), inputs.equipements, catalogue), OUTPUT_COLUMNS)
     return table[table["annee"] == int(annee)].reset_index(drop=True)

@@ -13,6 +13,7 @@ the thématique / axis / action it sits under.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,8 +24,7 @@ from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from pipeline.config import THEMATIQUES
-
+THEMATIQUE_ID = r"^[a-z][a-z_]*$"  # snake_case: the prefix of every axis, objective and action id
 AXE_ID = r"^[a-z_]+\.\d$"
 OBJECTIF_ID = r"^[a-z_]+\.\d\.o\d+$"
 ACTION_ID = r"^[a-z_]+\.\d\.\d{2}$"
@@ -312,8 +312,8 @@ def _noeuds(ref: Referentiel) -> Iterator[tuple[str, str, Any, Any]]:
 def _regles(kind: str, item: Any, parent: Any, periode: Periode) -> Iterator[tuple[str, str]]:
     """(field, French message) for each rule the item breaks."""
     if kind == "thematique":
-        if item.id not in THEMATIQUES:
-            yield "id", f"thématique inconnue « {item.id} » (attendu : {', '.join(THEMATIQUES)})"
+        if not re.fullmatch(THEMATIQUE_ID, item.id):
+            yield "id", f"identifiant de thématique « {item.id} » non conforme (snake_case : lettres minuscules et _, ex. logement)"
         if not item.axes:
             yield "axes", "thématique sans axe"
     elif kind == "axe":

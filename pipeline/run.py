@@ -23,6 +23,7 @@ class RunOptions:
     reports_dir: Path = Path("reports")
     jobs: int = 0
     on_progress: Callable[[str], None] = field(default=lambda message: None)
+    periodes: list[str] = field(default_factory=list)  # semester COPIL pages to add (S1, S2)
 
 
 def interim_dir(layout: DataLayout) -> Path:
@@ -39,6 +40,14 @@ def stage_validate(layout: DataLayout, params: dict):
     from pipeline import checks
 
     return checks.validate_or_raise(layout, params, output=interim_dir(layout) / "validation.json")
+
+
+def stage_check_processed(layout: DataLayout, params: dict, raw_result=None):
+    """Check the processed tables just written (contract, secrecy); raise checks.DataError (exit 2) if broken."""
+    from pipeline import checks
+
+    return checks.validate_processed_or_raise(layout, params, raw_result,
+                                              output=interim_dir(layout) / "validation.json")
 
 
 def stage_prepare(layout: DataLayout, params: dict) -> dict[str, Path]:
@@ -66,15 +75,17 @@ def stage_execute(opts: RunOptions) -> list[Path]:
     )
 
 
-def stage_publish(layout: DataLayout, params: dict, annee: int, thematiques: list[str], reports_dir: Path) -> Path:
-    """Render the year's report set into a staging folder and swap it into reports/ atomically."""
+def stage_publish(layout: DataLayout, params: dict, annee: int, thematiques: list[str], reports_dir: Path,
+                  periodes: list[str] | tuple[str, ...] = ()) -> Path:
+    """Render the year's report set (plus the COPIL page of each semester in `periodes`) into a staging folder and
+    swap it into reports/ atomically."""
     from pipeline import assemble, publish
 
     target = report_dir(reports_dir, layout.territoire, annee)
     publish.recover(target.parent)
     staging = publish.staging_dir(target)
     try:
-        assemble.build_report_set(layout, params, annee, thematiques, interim_dir(layout), staging)
+        assemble.build_report_set(layout, params, annee, thematiques, interim_dir(layout), staging, periodes)
     except BaseException:
         import shutil
 
@@ -89,12 +100,14 @@ def run(opts: RunOptions) -> list[Path]:
 
     publish.recover(Path(opts.reports_dir) / opts.layout.territoire)
     opts.on_progress("validation des données")
-    stage_validate(opts.layout, opts.params)
+    checked = stage_validate(opts.layout, opts.params)
     opts.on_progress("préparation des tables")
     stage_prepare(opts.layout, opts.params)
+    stage_check_processed(opts.layout, opts.params, checked)
     stage_execute(opts)
     published = []
     for annee in opts.annees:
-        published.append(stage_publish(opts.layout, opts.params, annee, opts.thematiques, opts.reports_dir))
+        published.append(stage_publish(opts.layout, opts.params, annee, opts.thematiques, opts.reports_dir,
+                                       opts.periodes))
         opts.on_progress(f"rapports {annee} publiés")
     return published

@@ -313,8 +313,9 @@ def test_missing_field_and_bad_thematique(tmp_path):
     del incomplete["sens"]
     with pytest.raises(CatalogueError, match="champs manquants \\['sens'\\]"):
         load_catalogue(write_catalogue(tmp_path, [incomplete]))
-    with pytest.raises(CatalogueError, match="thématique inconnue"):
-        load_catalogue(write_catalogue(tmp_path, [entry("b", {"type": "population"}, thematique="logement")]))
+    with pytest.raises(CatalogueError, match="thématique « Logement » non conforme"):
+        load_catalogue(write_catalogue(tmp_path, [entry("b", {"type": "population"}, thematique="Logement")]))
+    assert load_catalogue(write_catalogue(tmp_path, [entry("c", {"type": "population"}, thematique="logement")]))
 
 
 def test_circular_formula_is_reported():

@@ -233,12 +233,12 @@ def test_rejects_bad_id_pattern_and_values(tmp_path, raw):
     assert "cibles[0].valeur : nombre attendu, reçu « douze »" in str(exc)
 
 
-def test_rejects_unknown_thematique_and_late_target(tmp_path, raw):
+def test_rejects_malformed_thematique_and_late_target(tmp_path, raw):
     def change(d):
-        d["thematiques"][5]["id"] = "loisirs"
+        d["thematiques"][5]["id"] = "Vie sociale"
         pe_axe1(d)["objectifs"][2]["actions"][0]["cibles"][0]["annee"] = 2030
     exc = broken(tmp_path, raw, change)
-    assert "thematiques[5].id : thématique inconnue « loisirs »" in str(exc)
+    assert "thematiques[5].id : identifiant de thématique « Vie sociale » non conforme" in str(exc)
     assert "cibles[0].annee : échéance 2030 hors de la période de la convention (2021-2025)" in str(exc)
 
 

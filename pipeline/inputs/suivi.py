@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import THEMATIQUES
+from pipeline.config import THEMATIQUES, load_params
 from pipeline.inputs.common import LINE_COLUMN, InputError, Schema, coerce, find_table, read_strings
 from pipeline.inputs.vocabulary import Vocabulary, load_vocabulary
 
@@ -104,7 +104,7 @@ def _financements(df: pd.DataFrame, path: Path, vocab: Vocabulary) -> pd.DataFra
     df["dispositif"] = _codes(df, "dispositif", "dispositifs", vocab, path)
     default = df["dispositif"].map(lambda code: vocab.attribute("dispositifs", code, "thematique", "transverse"))
     df["thematique"] = df["thematique"].where(df["thematique"] != "", default)
-    allowed = set(THEMATIQUES) | {"transverse"}
+    allowed = {*THEMATIQUES, *load_params().get("thematiques", []), "transverse"}  # params.yaml may add some
     _check(df, ~df["thematique"].isin(allowed), path, "thematique", "thématique inconnue",
            "valeurs acceptées : " + ", ".join(sorted(allowed)))
     _check(df, df["montant"] < 0, path, "montant", "montant négatif", "Écrivez le montant en euros, ≥ 0")

@@ -219,7 +219,7 @@ def actions_rows(actions: pd.DataFrame, year: int, seed: str) -> list[list]:
         if comment is None and status == "realisee" and max(known) < year:
             comment = "Action réalisée ; effets suivis dans les indicateurs."
         follow_date = dt.date(year, 11, 30) if year < 2025 else dt.date(2025, 12, 1)
-        rows.append([action_id, status, float(progress), follow_date, comment or COMMENTS[status], PILOTES[thematique]])
+        rows.append([action_id, status, float(progress), follow_date, comment or COMMENTS[status], PILOTES.get(thematique, "")])
     return rows
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.config import THEMATIQUES
 from pipeline.inputs.vocabulary import Vocabulary
 from pipeline.referential import Referentiel
 from pipeline.territory import qpv_list
@@ -27,6 +26,7 @@ def vocabulary_lists(vocab: Vocabulary, referentiel: Referentiel, communes: pd.D
         return VocabList(title, [vocab.label(kind, code) for code in codes], notes)
 
     thematique_labels = {t.id: t.libelle for t in referentiel.thematiques}
+    codes = [*thematique_labels, "transverse"]  # the referential's thématiques (it may add one to the six)
     qpvs = sorted({q for cell in communes["qpv"] for q in qpv_list(cell)})
     return {
         "statuts": labels("statuts", "Statuts des actions"),
@@ -36,9 +36,8 @@ def vocabulary_lists(vocab: Vocabulary, referentiel: Referentiel, communes: pd.D
         "indicateurs_activite": labels("indicateurs_activite", "Indicateurs d'activité", "unite"),
         "financeurs": labels("financeurs", "Financeurs"),
         "dispositifs": labels("dispositifs", "Dispositifs", "thematique"),
-        "thematiques": VocabList("Thématiques", [*THEMATIQUES, "transverse"],
-                                 [thematique_labels.get(t, "Transverse (plusieurs thématiques)")
-                                  for t in [*THEMATIQUES, "transverse"]]),
+        "thematiques": VocabList("Thématiques", codes,
+                                 [thematique_labels.get(t, "Transverse (plusieurs thématiques)") for t in codes]),
     }
 
 
