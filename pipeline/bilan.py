@@ -73,7 +73,8 @@ def build_bilan(layout: DataLayout, params: dict, out: Path) -> list[Path]:
         running_title=f"CTG {territoire} — bilan {debut}-{fin}",
         banner=BANNER if is_illustrative(layout) else "", stem=nom_dossier(layout))
     rendu = params.get("rendu", {})
-    written = get_engine(rendu.get("moteur", "pandoc-typst")).render(doc, out, tuple(rendu.get("formats", ("html", "pdf"))))
+    formats = tuple(rendu.get("formats", ("html", "pdf")))
+    written = get_engine(rendu.get("moteur", "pandoc-typst")).render(doc, out, formats)
     return [*written, manifest.write_manifest(out, layout=layout, params=params, annee=fin)]
 
 

@@ -114,7 +114,7 @@ def run(
     periodes = [p.upper() for p in dict.fromkeys(periode or [])]
     if any(p not in periodes_connues for p in periodes):
         fail(f"[red]Période inconnue : {', '.join(p for p in periodes if p not in periodes_connues)}[/red]. Valeurs possibles : {', '.join(periodes_connues)}.", 2)
-    total = 2 + len(annees) * len(themes) + len(annees)
+    total = 2 + len(annees) * (len(themes) + len(params.get("chapitres", []))) + len(annees)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("Pipeline CTG", total=total)
@@ -202,7 +202,8 @@ def execute(
     params = load_params()
     (job,) = execution_jobs(layout(data_dir, territoire), [annee], [thematique])
     try:
-        path = ex.run_one(job, timeout=int(params.get("execution", {}).get("timeout", 600)))
+        execution = params.get("execution", {})
+        path = ex.run_one(job, timeout=int(execution.get("timeout", 600)), fork=execution.get("fork"))
     except Exception as exc:  # noqa: BLE001
         handle_error(exc)
     console.print(f"Notebook exécuté : {path}")

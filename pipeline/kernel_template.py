@@ -13,9 +13,12 @@ Protocol, one connection per kernel:
 - client -> template: one JSON message ``{"argv": [...], "env": {...}, "cwd": "..."}`` carrying four descriptors:
   the kernel's stdin, stdout, stderr and a pidfd of the client itself;
 - forked kernel -> client: ``{"pid": N}`` carrying a pidfd of the kernel, then ``{"ports": {...}}`` once the kernel
-  has bound its sockets (or ``{"error": "..."}``), then end of stream.
+  has bound its sockets (or ``{"error": "..."}``), then end of stream;
+- or template -> client: ``{"refused": "..."}`` when the request's PYTHON* variables differ from the template's
+  (a fork cannot honour them: the client starts a plain kernel).
 
-The template stays single-threaded, creates no zmq context and no asyncio loop, so forking it is safe.
+The template runs no Python thread, no zmq context and no asyncio loop, so forking it is safe (OpenBLAS' idle
+worker threads are handled by OpenBLAS' own fork handlers).
 """
 
 from __future__ import annotations
@@ -244,6 +247,17 @@ def _exit_when_gone(pidfds: list[int]) -> None:
     threading.Thread(target=watch, name="ctg-kernel-watch", daemon=True).start()
 
 
+def _remove_socket(listener: socket.socket) -> None:
+    """Remove the socket and its private directory: the owner may have died without cleaning up."""
+    path = listener.getsockname()
+    if isinstance(path, str) and path:
+        for remove, target in ((os.unlink, path), (os.rmdir, os.path.dirname(path))):
+            try:
+                remove(target)
+            except OSError:
+                pass
+
+
 def main(argv: list[str]) -> int:
     listener_fd, owner_pid = int(argv[0]), int(argv[1])
     listener = socket.socket(fileno=listener_fd)
@@ -254,7 +268,8 @@ def main(argv: list[str]) -> int:
     warm_up()
     request = serve(listener, owner)
     if request is None:
-        os._exit(0)  # nothing to finalise; freeing the imported heap would only delay the owner's stop()
+        _remove_socket(listener)
+        os._exit(0)  # nothing else to finalise; freeing the imported heap would only delay the owner's stop()
     run_kernel(request)
     return 0
 

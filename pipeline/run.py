@@ -65,12 +65,17 @@ def execution_jobs(layout: DataLayout, annees: list[int], thematiques: list[str]
     ]
 
 
+def chapters(params: dict) -> list[str]:
+    """Notebooks executed every year besides the thématiques (params.yaml `chapitres`, e.g. impact_social)."""
+    return list(params.get("chapitres", []))
+
+
 def stage_execute(opts: RunOptions) -> list[Path]:
-    jobs = execution_jobs(opts.layout, opts.annees, opts.thematiques)
+    jobs = execution_jobs(opts.layout, opts.annees, opts.thematiques + chapters(opts.params))
     timeout = int(opts.params.get("execution", {}).get("timeout", 600))
     workers = opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0))
     return execute.run_all(
-        jobs, workers=workers, timeout=timeout,
+        jobs, workers=workers, timeout=timeout, fork=opts.params.get("execution", {}).get("fork"),
         on_done=lambda job: opts.on_progress(f"{job.thematique} {job.annee}"),
     )
 

@@ -27,6 +27,9 @@ from pipeline.inputs.vocabulary import KINDS, load_vocabulary
 POPULATIONS = Schema("populations_legales", {"code_insee": "str", "millesime": "int", "population_municipale": "int",
                                              "population_totale": "int", "source": "str"},
                      required=("code_insee", "millesime", "population_municipale"))
+ENSEIGNEMENTS = Schema("enseignements", {"thematique": "str", "type": "str", "texte": "str"},
+                       required=("type", "texte"))
+INDICE_PRIX = Schema("indice_prix", {"annee": "int", "indice": "float", "source": "str"}, required=("annee", "indice"))
 COMMUNES = Schema("communes", {"code_insee": "str", "commune": "str", "niveau_service": "str", "qpv": "str"},
                   required=("code_insee", "commune"))
 
@@ -44,6 +47,7 @@ def build(layout: DataLayout, params: dict, processed: bool | str = "auto") -> t
     frames.update(sheets.frames(layout, ctx, collector, vocab))
     frames["caf"], frames["caf.couverture"] = _caf(layout, ctx, collector)
     frames["insee.populations"], frames["insee.couverture"] = _populations(layout, ctx, collector)
+    frames.update(_optional(layout, collector))
     if _want_processed(layout, processed):
         frames.update(tables.processed_frames(layout, params, ctx, collector, vocab))
     elif processed == "auto" and layout.processed.is_dir():
@@ -190,7 +194,8 @@ def _caf(layout: DataLayout, ctx: Context, collector: Collector):
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         if path.stem.lower() not in caf.DATASETS or path.suffix.lower() not in (".csv", ".xlsx"):
             collector.add(Problem(collector.name(path), "fichier non reconnu : il n'est pas lu",
-                                  severity=AVERTISSEMENT, hint=f"Fichiers reconnus : {', '.join(sorted(caf.DATASETS))}"))
+                                  severity=AVERTISSEMENT,
+                                  hint=f"Fichiers reconnus : {', '.join(sorted(caf.DATASETS))}"))
             continue
         name = collector.file(path)
         try:
@@ -232,7 +237,8 @@ def _populations(layout: DataLayout, ctx: Context, collector: Collector):
 
     path = populations_path(layout)
     if not path.is_file():
-        collector.external_problem(path, "fichier introuvable", hint="Populations légales INSEE : voir docs/donnees.md")
+        collector.external_problem(path, "fichier introuvable",
+                                   hint="Populations légales INSEE : voir docs/donnees.md")
         return None, None
     name = collector.file(path)
     df = read_located(collector, path, POPULATIONS.names, lambda raw: coerce(raw, POPULATIONS, path))
@@ -253,6 +259,34 @@ def _populations(layout: DataLayout, ctx: Context, collector: Collector):
         coverage = pd.DataFrame({"code_insee": missing, "_absent": missing}, dtype=object).assign(
             _fichier=name, _ligne=np.nan)
     return df, coverage
+
+
+def _optional(layout: DataLayout, collector: Collector) -> dict[str, pd.DataFrame]:
+    """Optional inputs of the final evaluation (pipeline.impact), when present: the evaluators' lessons
+    (`suivi/bilan/enseignements`) and a price index (`insee/indice_prix`)."""
+    found = {}
+    for dataset, folder, schema in (("bilan.enseignements", layout.territoire_dir / "suivi" / "bilan", ENSEIGNEMENTS),
+                                    ("insee.indice_prix", layout.insee, INDICE_PRIX)):
+        try:
+            path = find_table(folder, schema.name) if folder.is_dir() else None
+        except READ_ERRORS as exc:
+            collector.file(exc.file)
+            collector.reader_problem(Path(exc.file), exc)
+            continue
+        if path is None:
+            continue
+        name = collector.file(path)
+        df = read_located(collector, path, schema.names,
+                          lambda raw, path=path, schema=schema: coerce(raw, schema, path))
+        if df is not None:
+            found[dataset] = df.assign(_fichier=name)
+    if "bilan.enseignements" in found:
+        df = found["bilan.enseignements"]
+        df["_theme"] = df["thematique"].map(normalize_label)
+        df["_type"] = df["type"].map(lambda t: normalize_label(t).rstrip("s"))
+    if "insee.indice_prix" in found:
+        found["insee.indice_prix"]["annee"] = found["insee.indice_prix"]["annee"].astype("float64")
+    return found
 
 
 def confirm(collector: Collector) -> None:

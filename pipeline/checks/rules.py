@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pipeline.checks.result import AVERTISSEMENT, ERREUR
+from pipeline.inputs.common import normalize_label
 
 INSEE_CODE = r"^(?:\d{2}|2[AB])\d{3}$"
 
@@ -141,10 +142,9 @@ def thematiques(ctx: Context):
 
 NEGATIF = "Écrivez un nombre positif ou nul"
 VOCABULAIRE = "Valeurs acceptées (code ou libellé) : {valeurs} (voir metadata/vocabulaire.yaml)"
-ANNEE_DOSSIER = "annee"
 
 
-def year_rules(dataset: str) -> list[Rule]:
+def year_rules() -> list[Rule]:
     """`annee` of a follow-up sheet: the folder's year, or an earlier year of the convention (a correction)."""
     return [
         at_least("_annee_dossier", "annee", "année postérieure à celle du dossier",
@@ -196,6 +196,20 @@ RULES: dict[str, list[Rule]] = {
               "seront manquants", "Ajoutez le millésime N-3 de chaque année de rapport (source INSEE)",
               shown="code_insee", severity=AVERTISSEMENT),
     ],
+    # Optional inputs of the final evaluation (pipeline.impact).
+    "bilan.enseignements": [
+        in_set("_theme", lambda ctx: [normalize_label(t) for t in ctx.thematiques] + ["", "transverse", "ensemble",
+                                                                                    "toutes"],
+               "thématique inconnue", "Valeurs possibles : {valeurs}, ou vide pour l'ensemble de la convention",
+               shown="thematique"),
+        in_set("_type", lambda ctx: ["enseignement", "proposition"], "type inconnu",
+               "Écrivez « enseignement » ou « proposition »", shown="type"),
+    ],
+    "insee.indice_prix": [
+        unique("annee", text="année en double", hint="Une ligne par année"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "indice", "min_value": 0, "strict_min": True},
+             "indice nul ou négatif", "L'indice des prix est un nombre positif (base 100 une année donnée)"),
+    ],
     "territoire.communes": [
         matches("code_insee", INSEE_CODE, "code INSEE invalide", "Code à 5 caractères, par exemple 26198"),
         unique("code_insee", text="commune en double", hint="Une seule ligne par commune"),
@@ -218,7 +232,7 @@ RULES: dict[str, list[Rule]] = {
     ],
     "suivi.activite": [
         filled("structure_id"),
-        *year_rules("activite"),
+        *year_rules(),
         in_set("indicateur", codes("indicateurs_activite"), "indicateur d'activité hors vocabulaire", VOCABULAIRE),
         in_set("_annee_structure", lambda ctx: ctx.structures, "structure inconnue cette année-là",
                "La structure doit figurer dans la feuille equipements de la même année (ou TERRITOIRE)",
@@ -242,7 +256,7 @@ RULES: dict[str, list[Rule]] = {
                 low=-1, high=1, shown="date_suivi", severity=AVERTISSEMENT),
     ],
     "suivi.financements": [
-        *year_rules("financements"),
+        *year_rules(),
         in_set("financeur", codes("financeurs"), "financeur hors vocabulaire", VOCABULAIRE),
         in_set("dispositif", codes("dispositifs"), "dispositif hors vocabulaire", VOCABULAIRE),
         in_set("thematique", thematiques, "thématique inconnue", "Valeurs acceptées : {valeurs}, ou vide"),
@@ -261,7 +275,8 @@ RULES: dict[str, list[Rule]] = {
         in_set("thematique", thematiques, "thématique inconnue", "Valeurs acceptées : {valeurs}"),
         in_set("indicateur", lambda ctx: ctx.indicators, "indicateur absent du catalogue",
                "Voir metadata/indicateurs.yaml"),
-        in_set("code_geo", communes, "commune hors du territoire", "Voir communes.csv", when=("niveau", "==", "commune")),
+        in_set("code_geo", communes, "commune hors du territoire", "Voir communes.csv",
+               when=("niveau", "==", "commune")),
         in_set("code_geo", lambda ctx: [ctx.territoire], "EPCI autre que le territoire", "Voir --territoire",
                when=("niveau", "==", "epci")),
         between("valeur", "valeur négative", "Seules les évolutions peuvent être négatives", low=0,
@@ -270,7 +285,8 @@ RULES: dict[str, list[Rule]] = {
                 when=("_genre", "==", "part")),
         between("valeur", "taux supérieur à 100", "Possible pour un taux de couverture : vérifiez la valeur",
                 high=100, when=("_genre", "==", "taux"), severity=AVERTISSEMENT),
-        empty("valeur", "valeur secrète publiée", "Une cellule secrète n'a pas de valeur", when=("secret", "==", True)),
+        empty("valeur", "valeur secrète publiée", "Une cellule secrète n'a pas de valeur",
+              when=("secret", "==", True)),
         empty("_petite_valeur", "compte inférieur au seuil du secret statistique publié",
               "Les comptes de 1 à seuil-1 sont masqués aux niveaux commune, QPV et structure", shown="valeur"),
         empty("_secret_isole", "seule cellule secrète de son groupe : le total permet de la retrouver",
@@ -282,7 +298,8 @@ RULES: dict[str, list[Rule]] = {
     "tables.actions": [
         *[exists(c) for c in ("annee", "thematique", "action_id", "libelle", "statut", "avancement")],
         typed("annee", "int64"), typed("avancement", "float64"),
-        unique("annee", "action_id", shown="action_id", text="action en double", hint="Une ligne par (annee, action_id)"),
+        unique("annee", "action_id", shown="action_id", text="action en double",
+               hint="Une ligne par (annee, action_id)"),
         in_set("action_id", lambda ctx: ctx.action_ids, "action absente du référentiel", "Voir ctg.yaml"),
         in_set("statut", with_empty(codes("statuts")), "statut hors vocabulaire", VOCABULAIRE),
         between("avancement", "avancement hors de 0-100", "Pourcentage entre 0 et 100", low=0, high=100),

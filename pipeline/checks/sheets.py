@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.checks.reading import READ_ERRORS, Collector, read_located
+from pipeline.checks.reading import Collector, read_located
 from pipeline.checks.result import AVERTISSEMENT, Problem
 from pipeline.checks.rules import Context
 from pipeline.config import DataLayout
 from pipeline.inputs import suivi
-from pipeline.inputs.common import LINE_COLUMN, coerce, find_table
+from pipeline.inputs.common import LINE_COLUMN, InputError, coerce, find_table
 from pipeline.inputs.suivi import SCHEMAS, SHEETS, suivi_years
 
 
@@ -28,8 +28,9 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
 
 
 def frames(layout: DataLayout, ctx: Context, collector: Collector, vocab) -> dict[str, pd.DataFrame | None]:
-    frames: dict[str, list[pd.DataFrame]] = {sheet: [] for sheet in SHEETS}
-    broken_equipements: set[int] = set()
+    """{"suivi.<sheet>": every year's sheet in one frame} (None when no file of that kind could be read)."""
+    found: dict[str, list[pd.DataFrame]] = {sheet: [] for sheet in SHEETS}
+    unlinked: set[int] = set()   # years whose equipements sheet is missing or unreadable
     for year in suivi_years(layout.territoire_dir):
         folder = layout.suivi(year)
         if ctx.first_year and year < ctx.first_year:
@@ -38,23 +39,23 @@ def frames(layout: DataLayout, ctx: Context, collector: Collector, vocab) -> dic
         for sheet in SHEETS:
             try:
                 path = find_table(folder, sheet)
-            except READ_ERRORS as exc:
-                collector.file(exc.file if hasattr(exc, "file") else folder)
-                collector.reader_problem(Path(exc.file) if hasattr(exc, "file") else folder, exc)
-                broken_equipements |= {year} if sheet == "equipements" else set()
-                continue
-            if path is None:
-                collector.add(Problem(collector.name(folder / f"{sheet}.csv"), "feuille absente : les indicateurs "
-                                      "qui en dépendent seront manquants cette année", severity=AVERTISSEMENT,
-                                      hint="Déposez la feuille en .csv ou .xlsx"))
-                broken_equipements |= {year} if sheet == "equipements" else set()
-                continue
-            df = _sheet(path, sheet, year, collector, vocab, ctx.first_year)
-            if df is None:
-                broken_equipements |= {year} if sheet == "equipements" else set()
-            frames[sheet].append(df)
-    out = {f"suivi.{sheet}": _concat(found) for sheet, found in frames.items()}
-    _link_structures(ctx, out, broken_equipements, vocab)
+            except InputError as exc:   # both a .csv and a .xlsx
+                collector.file(exc.file)
+                collector.reader_problem(Path(exc.file), exc)
+                path = df = None
+            else:
+                if path is None:
+                    collector.add(Problem(collector.name(folder / f"{sheet}.csv"), "feuille absente : les "
+                                          "indicateurs qui en dépendent seront manquants cette année",
+                                          severity=AVERTISSEMENT, hint="Déposez la feuille en .csv ou .xlsx"))
+                    df = None
+                else:
+                    df = _sheet(path, sheet, year, collector, vocab, ctx.first_year)
+            if df is None and sheet == "equipements":
+                unlinked.add(year)
+            found[sheet].append(df)
+    out = {f"suivi.{sheet}": _concat(frames_) for sheet, frames_ in found.items()}
+    _link_structures(ctx, out, unlinked, vocab)
     return out
 
 

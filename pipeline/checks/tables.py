@@ -17,6 +17,7 @@ PROCESSED = ("indicateurs", "actions", "financements", "equipements", "activite"
 
 
 def processed_frames(layout: DataLayout, params: dict, ctx: Context, collector: Collector, vocab) -> dict:
+    """{"tables.<name>": frame} for the five processed tables; `_ligne` is the row number in the table."""
     from pipeline.indicators import load_catalogue
     from pipeline.prepare import catalogue_path
 
@@ -51,10 +52,10 @@ def _indicator_checks(table: pd.DataFrame, catalogue, vocab, ctx: Context, equip
     catalogue = catalogue or {}
     kinds = {i: secret.value_kind(e) for i, e in catalogue.items()}
     out = table.copy()
-    if "indicateur" not in out or "valeur" not in out:
-        return out
+    if not {"indicateur", "valeur", "niveau", "secret"} <= set(out.columns):
+        return out   # the contract rules report the missing columns
     out["_genre"] = out["indicateur"].map(kinds).fillna("compte")
-    hidden = out["secret"].astype(bool) if "secret" in out else pd.Series(False, index=out.index)
+    hidden = out["secret"].astype(bool)
     prone = secret.secret_prone(catalogue, vocab) if catalogue else set()
     fine = out["niveau"].isin(secret.FINE_LEVELS) & out["indicateur"].isin(prone)
     small = fine & (out["valeur"] > 0) & (out["valeur"] < ctx.seuil)

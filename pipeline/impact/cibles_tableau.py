@@ -69,7 +69,8 @@ def lignes_cibles(d: Donnees, resultats, avec_theme: bool) -> list[list[str]]:
     lignes = []
     for c, a in resultats:
         theme = f"**{texte(d.libelle(c.thematique))}** — " if avec_theme else ""
-        visee = f"{COMPARAISONS.get(c.comparaison, c.comparaison)} {valeur_texte(d, c.indicateur, c.valeur)} en {c.annee}"
+        signe = COMPARAISONS.get(c.comparaison, c.comparaison)
+        visee = f"{signe} {valeur_texte(d, c.indicateur, c.valeur)} en {c.annee}"
         lignes.append([theme + texte(c.libelle), visee, constat(d, c, a), statut_texte(d, a)])
     return lignes
 
@@ -93,8 +94,8 @@ def tableau_cibles(d: Donnees, thematique: str | None = None, afficher_sortie: b
                f"{'' if avec_theme else ' — ' + texte(d.libelle(thematique))}. Sources : référentiel de la "
                f"convention ; indicateurs du catalogue (voir le tableau d'évolution).")
     blocs = [resume(resultats),
-             tableau(["Cible", "Visé", "Constaté — périmètre jugé", "Statut"], lignes_cibles(d, resultats, avec_theme),
-                     legende, ["left"] * 4)]
+             tableau(["Cible", "Visé", "Constaté — périmètre jugé", "Statut"],
+                     lignes_cibles(d, resultats, avec_theme), legende, ["left"] * 4)]
     if avec_theme:
         blocs.insert(0, textes.REGLE_CIBLES.format(
             ratio=fmt.pourcentage(100 * float(d.reglage("bilan", "partiellement_atteinte")), 0), debut=d.debut))

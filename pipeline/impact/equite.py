@@ -79,7 +79,8 @@ def ecarts_centre(ctx: Contexte, indicateur: str, annees: range) -> list[Ecart]:
         if taux:
             centre, ensemble = _somme_communes(ctx, indicateur, annee, centres), ctx.mesure(indicateur, annee)
             if len(centres) == 1 and centre is not None and ensemble is not None and ensemble.valeur is not None:
-                resultat.append(Ecart(indicateur, "centre", annee, centre, ensemble.valeur, ctx.info(indicateur)["unite"], d))
+                resultat.append(Ecart(indicateur, "centre", annee, centre, ensemble.valeur,
+                                      ctx.info(indicateur)["unite"], d))
             continue
         valeurs = [_somme_communes(ctx, indicateur, annee, codes) for codes in (centres, autres)]
         pops = [_somme_communes(ctx, POPULATION, annee, codes) for codes in (centres, autres)]

@@ -39,8 +39,9 @@ def resume(d: Donnees, actions: pd.DataFrame) -> str:
     """'En 2025, 72 actions sur 122 sont réalisées (59 %) ; les autres : 36 en cours, 6 reportées.'"""
     derniere = actions[actions["annee"] == d.annee]
     faites = int(derniere["statut"].eq(REALISEE).sum())
+    part = fmt.pourcentage(100 * faites / len(derniere), 0)
     phrase = (f"En {d.annee}, {fmt.nombre(faites)} action{'s' if faites > 1 else ''} sur {fmt.nombre(len(derniere))} "
-              f"{'sont réalisées' if faites > 1 else 'est réalisée'} ({fmt.pourcentage(100 * faites / len(derniere), 0)})")
+              f"{'sont réalisées' if faites > 1 else 'est réalisée'} ({part})")
     autres = derniere[~derniere["statut"].eq(REALISEE)]
     return phrase + (f" ; les autres : {etat_final(d, autres)}." if len(autres) else ".")
 

@@ -109,11 +109,11 @@ def schema(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:
             if i < len(NIVEAUX) - 1:
                 axe.annotate("", xy=(i + 1.03, 0.5), xytext=(i + 0.81, 0.5),
                              arrowprops={"arrowstyle": "-|>", "color": "#444444", "linewidth": 1.6})
-    alt = f"Schéma du modèle logique, {d.libelle(thematique)}, en quatre cases reliées par des flèches. " + " ".join(
-        f"{textes.NIVEAUX[n]} : " + ("; ".join(f"{m.libelle}, {m.constat}" for m in cases[n]) or textes.CASE_VIDE)
-        + "." for n in NIVEAUX)
-    return figure(fig, f"Modèle logique — {texte(d.libelle(thematique))}. {provenance([s for m in maillons for s in m.sources])}",
-                  alt)
+    boites = [f"{textes.NIVEAUX[n]} : " + ("; ".join(f"{m.libelle}, {m.constat}" for m in cases[n]) or textes.CASE_VIDE)
+              + "." for n in NIVEAUX]  # every indicator of each box with its finding, not only those drawn
+    alt = f"Schéma du modèle logique, {d.libelle(thematique)}, en quatre cases reliées par des flèches. " + " ".join(boites)
+    legende = f"Modèle logique — {texte(d.libelle(thematique))}. {provenance([s for m in maillons for s in m.sources])}"
+    return figure(fig, legende, alt)
 
 
 def tableau_modele(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:

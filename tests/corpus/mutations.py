@@ -314,6 +314,11 @@ CASES: list[Case] = [
          "valeur obligatoire manquante", "nom", 5),
     Case("csv_et_xlsx", lambda data: (data / s(2025, "actions")).write_text("action_id;statut\n", encoding="utf-8"),
          s(2025, "actions"), "deux versions"),
+    Case("enseignement_type_inconnu", set_cell(f"{SUIVI}/bilan/enseignements.csv", 3, "type", "leçon"),
+         f"{SUIVI}/bilan/enseignements.csv", "type inconnu", "type", 4, extra=("leçon",)),
+    Case("indice_des_prix_negatif", lambda data: (data / "raw/insee/indice_prix.csv").write_text(
+        "annee;indice;source\n2021;100;INSEE\n2022;-3,5;INSEE\n", encoding="utf-8"),
+         "raw/insee/indice_prix.csv", "indice nul ou négatif", "indice", 3, extra=("-3,5",)),
     # Global files: everything else depends on them, so they are validated alone.
     Case("referentiel_casse", duplicate_action_in_referential, f"{TERRITOIRE}/ctg.yaml", "identifiant en double",
          extra=("colonne « thematiques[", ".actions[", "« petite_enfance.1.01 »"), unit="*"),
