@@ -118,6 +118,9 @@ def run_one(job: Job, timeout: int = 600, fork: bool | None = None) -> Path:
                 f"Le notebook « {job.thematique} » ({job.annee}) a échoué dans la cellule {exc.exec_count} : "
                 f"{exc.ename} : {exc.evalue}"
             ) from exc
+        except KeyboardInterrupt:
+            tmp.unlink(missing_ok=True)  # Ctrl-C: leave no half-written notebook behind
+            raise
         except Exception as exc:  # kernel start problems: retry, then give up with a French message
             tmp.unlink(missing_ok=True)
             if attempt < START_RETRIES and any(marker in repr(exc) for marker in _RETRYABLE):

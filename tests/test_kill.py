@@ -185,7 +185,7 @@ def test_sigkill_during_notebook_execution(workspace, snapshots, tmp_path):
 def test_no_process_outlives_a_sigkilled_run():
     try:
         assert LEFT_BEHIND
-        assert_no_orphan(LEFT_BEHIND, grace=15)
+        assert_no_orphan(LEFT_BEHIND, grace=5)
     finally:
         for p in LEFT_BEHIND:   # processes this test started: end them by pid
             try:

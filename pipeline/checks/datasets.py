@@ -114,6 +114,8 @@ def _referential(layout: DataLayout, params: dict, ctx: Context, collector: Coll
         return
     collector.rule(True)
     ctx.action_ids = set(ref.actions_frame()["action_id"])
+    # every thématique of the convention is valid in the inputs, even when params.yaml builds only some of them
+    ctx.thematiques = list(dict.fromkeys([*ctx.thematiques, *(t.id for t in ref.thematiques)]))
     ctx.first_year = ref.convention.periode.debut
     ctx.last_year = max([ref.convention.periode.fin, *folders])
 
