@@ -44,7 +44,7 @@ test: install system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/kernels.py
 
 lab: install
 	$(PY) -m pipeline.lab
