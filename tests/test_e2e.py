@@ -84,3 +84,14 @@ def test_dvc_repro_builds_then_reruns_nothing(tmp_path):
     assert "Running stage" not in second.stdout, second.stdout
     status = subprocess.run([dvc, "status"], cwd=dest, env=env, capture_output=True, text=True)
     assert "up to date" in status.stdout, status.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("annee", [2022, 2025])
+def test_annual_report_includes_social_impact_chapter_and_yoy_table(built_reports, annee):
+    folder = built_reports / "200040459" / str(annee)
+    page = " ".join((folder / "impact_social.html").read_text(encoding="utf-8").split())
+    for heading in ("Modèle logique des feuilles de route", "Investissement social", "Évolution de tous les indicateurs"):
+        assert heading in page, heading
+    text = subprocess.run(["pdftotext", str(folder / f"rapport_ctg_{annee}.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Évolution de tous les indicateurs" in " ".join(text.split())
