@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell
 
 from pipeline.config import DEFAULT_TERRITOIRE, NOTEBOOKS_DIR
-from pipeline.report.template import KERNELSPEC
+from pipeline.report.template import assemble_notebook, save_notebook
 
 # (heading, helper call); calls end with ";" so that the returned string is not shown as a text/plain result.
 SECTIONS: dict[str, list[tuple[str | None, str]]] = {
@@ -52,22 +52,12 @@ def notebook(nom: str) -> nbformat.NotebookNode:
                       metadata={"tags": ["parameters"]}),
         new_code_cell("from pipeline import impact\n\nd = impact.contexte(territoire, annee, data_dir)"),
     ]
-    for titre, appel in SECTIONS[nom]:
-        cellules += ([new_markdown_cell(f"## {titre}")] if titre else []) + [new_code_cell(appel)]
-    nb = new_notebook(cells=cellules, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
-    for i, cellule in enumerate(nb.cells):
-        cellule["id"] = f"{nom.replace('_', '-')}-{i:02d}"  # stable ids: same bytes on every run
-    return nb
+    return assemble_notebook(nom, cellules, SECTIONS[nom])
 
 
 def write_notebook(nom: str, path: Path | None = None) -> Path:
     """Write notebooks/<nom>.ipynb (or `path`); returns its path."""
-    path = Path(path or NOTEBOOKS_DIR / f"{nom}.ipynb")
-    nb = notebook(nom)
-    nbformat.validate(nb)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
-    return path
+    return save_notebook(notebook(nom), Path(path or NOTEBOOKS_DIR / f"{nom}.ipynb"))
 
 
 def main(noms: list[str] | None = None) -> list[Path]:

@@ -41,22 +41,30 @@ def notebook(thematique: str) -> nbformat.NotebookNode:
         new_code_cell("from pipeline import report\n\nctx = report.contexte(territoire, annee, data_dir, thematique)"),
         new_code_cell("report.bandeau(ctx);\nreport.introduction(ctx);"),
     ]
-    for titre, appel in SECTIONS:
-        cellules += [new_markdown_cell(f"## {titre}"), new_code_cell(appel)]
+    return assemble_notebook(thematique, cellules, SECTIONS)
+
+
+def assemble_notebook(nom: str, cellules: list, sections) -> nbformat.NotebookNode:
+    """First cells, then a `##` heading (when given) and one helper call per section; stable cell ids."""
+    for titre, appel in sections:
+        cellules = cellules + ([new_markdown_cell(f"## {titre}")] if titre else []) + [new_code_cell(appel)]
     nb = new_notebook(cells=cellules, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}})
     for i, cellule in enumerate(nb.cells):
-        cellule["id"] = f"{thematique.replace('_', '-')}-{i:02d}"  # stable ids: same bytes on every run
+        cellule["id"] = f"{nom.replace('_', '-')}-{i:02d}"  # stable ids: same bytes on every run
     return nb
 
 
-def write_notebook(thematique: str, path: Path | None = None) -> Path:
-    """Write the notebook of one thématique (default: notebooks/<thematique>.ipynb); returns its path."""
-    path = Path(path or NOTEBOOKS_DIR / f"{thematique}.ipynb")
-    nb = notebook(thematique)
+def save_notebook(nb: nbformat.NotebookNode, path: Path) -> Path:
+    """Validate and write a notebook without outputs, byte-stable."""
     nbformat.validate(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
     return path
+
+
+def write_notebook(thematique: str, path: Path | None = None) -> Path:
+    """Write the notebook of one thématique (default: notebooks/<thematique>.ipynb); returns its path."""
+    return save_notebook(notebook(thematique), Path(path or NOTEBOOKS_DIR / f"{thematique}.ipynb"))
 
 
 def main(thematiques: list[str] | None = None) -> list[Path]:
