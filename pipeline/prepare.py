@@ -15,13 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.checks.secret import secondary_suppression
-from pipeline.config import ROOT, DataLayout
+from pipeline.config import ROOT, THEMATIQUES, DataLayout
 from pipeline.indicators import OUTPUT_COLUMNS, Inputs, compute_indicators, load_catalogue
 from pipeline.inputs.caf import read_caf
 from pipeline.inputs.common import LINE_COLUMN
 from pipeline.inputs.suivi import SCHEMAS, read_suivi, suivi_years
 from pipeline.referential import load_referentiel
 from pipeline.territory import load_communes, load_populations, millesime_population
+from pipeline.tranches import ecrire_empreintes_du_dossier
 
 TABLES = ("indicateurs", "actions", "financements", "equipements", "activite")
 ACTIONS_COLUMNS = ["annee", "thematique", "axe_id", "axe_numero", "axe_libelle", "objectif_id", "objectif_libelle",
@@ -143,8 +144,11 @@ def prepare(layout: DataLayout, params: dict) -> dict[str, Path]:
     inputs, tables = load_inputs(layout, params)
     catalogue = load_catalogue(catalogue_path(params))
     tables["indicateurs"] = typed(secondary_suppression(compute_indicators(inputs, catalogue), inputs.equipements, catalogue), OUTPUT_COLUMNS)
-    return {name: write_parquet(tables[name], layout.processed / f"{name}.parquet", SORT_KEYS[name])
-            for name in TABLES}
+    paths = {name: write_parquet(tables[name], layout.processed / f"{name}.parquet", SORT_KEYS[name])
+             for name in TABLES}
+    # fingerprints of each notebook's data slice (empreintes.json, empreintes/<thematique>.json): pipeline/tranches.py
+    ecrire_empreintes_du_dossier(layout.processed, params.get("thematiques") or THEMATIQUES, params.get("annees", []))
+    return paths
 
 
 def indicator_table(layout: DataLayout, params: dict, annee: int) -> pd.DataFrame:

@@ -101,13 +101,14 @@ def niveaux(entree: dict) -> list[str]:
 
 
 def charger(territoire: str, annee: int, data_dir: str | Path, params: dict | None = None) -> Donnees:
-    """Load the processed tables (through `pipeline.report.contexte`) and the optional inputs."""
+    """Load the processed tables (through `pipeline.report.contexte`, every thématique's slice: see
+    `pipeline.tranches`) and the optional inputs."""
     params = params or load_params()
     layout = DataLayout(Path(data_dir), str(territoire))
     ref = load_referentiel(layout.referentiel)
     ids = [t.id for t in ref.thematiques]
     themes = [t for t in params.get("thematiques", ids) if t in ids] or ids
-    base = contexte_rapport(str(territoire), int(annee), data_dir, themes[0])
+    base = contexte_rapport(str(territoire), int(annee), data_dir, themes[0], toutes_thematiques=True)
     entrees = load_catalogue(catalogue_path(params))
     catalogue = catalogue_frame(entrees)
     catalogue["modele_logique"] = [niveaux(e) for e in entrees.values()]

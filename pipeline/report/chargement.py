@@ -3,6 +3,10 @@
 Reads the processed tables (`DIR/processed/<siren>/`), the indicator catalogue (params.yaml `catalogue`,
 relative to the project root), the referential, the communes and their boundaries, the vocabulary of the
 follow-up sheets, and whether the data is illustrative (`pipeline.sample.is_illustrative`).
+
+A thematic report's `Contexte` holds only the slice of the processed tables that report reads
+(`pipeline.tranches.tranche`): what a notebook can see is exactly what its fingerprint (`empreintes.json`, the
+cache key of `ctg run`, the DVC dependency of the `execute` stage) covers.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pipeline.report import textes
 from pipeline.report.contexte import Contexte
 from pipeline.sample import is_illustrative
 from pipeline.territory import load_communes, load_geometries, qpv_list
+from pipeline.tranches import tranche
 
 OBLIGATOIRES = ("indicateurs", "actions")
 FACULTATIVES = ("equipements", "financements", "activite")
@@ -27,15 +32,18 @@ CATALOGUE_COLONNES = ["libelle", "thematique", "unite", "sens", "source", "nivea
                       "principal", "secret"]
 
 
-def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str) -> Contexte:
-    """Everything one thematic report needs, for report year `annee`."""
+def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str, *,
+             toutes_thematiques: bool = False) -> Contexte:
+    """Everything one thematic report needs, for report year `annee`: the processed tables are cut to the
+    thématique's slice, or to every thématique's when `toutes_thematiques` (social-impact chapter, report set;
+    `thematique` then only sets the labels and the roadmap)."""
     layout = DataLayout(Path(data_dir), str(territoire))
     params = load_params()
-    tables = {nom: lire_table(layout, nom, nom in OBLIGATOIRES) for nom in OBLIGATOIRES + FACULTATIVES}
+    vocabulaire = load_vocabulary()
+    tables = tranche(lire_tables(layout), None if toutes_thematiques else thematique, annee, vocabulaire)
     referentiel = load_referentiel(layout.referentiel)
     theme = referentiel.thematique(thematique)
     communes = load_communes(layout).astype({"code_insee": str})
-    vocabulaire = load_vocabulary()
     plan = referentiel.actions_frame()
     return Contexte(
         territoire=str(territoire),
@@ -65,6 +73,11 @@ def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str)
         seuil_secret=int(params.get("secret", {}).get("seuil", 5)),
         annees=tuple(range(referentiel.convention.periode.debut, referentiel.convention.periode.fin + 1)),
     )
+
+
+def lire_tables(layout: DataLayout) -> dict[str, pd.DataFrame]:
+    """The five processed tables, whole (an optional one absent: empty frame)."""
+    return {nom: lire_table(layout, nom, nom in OBLIGATOIRES) for nom in OBLIGATOIRES + FACULTATIVES}
 
 
 def lire_table(layout: DataLayout, nom: str, obligatoire: bool) -> pd.DataFrame:

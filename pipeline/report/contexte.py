@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from pipeline.report import fmt
@@ -62,13 +63,12 @@ class Contexte:
     annees: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
 
     def __post_init__(self) -> None:
-        """Indexes built once: rows by (indicator, level), published values by (indicator, level, place)."""
-        self._groupes = {cle: g.sort_values("annee") for cle, g in self.indicateurs.groupby(["indicateur", "niveau"])}
-        self._mesures: dict[tuple, list[Mesure]] = defaultdict(list)
-        for ligne in self.indicateurs.sort_values("annee").itertuples(index=False):
-            m = _mesure(ligne)
-            if m.disponible:
-                self._mesures[(ligne.indicateur, ligne.niveau, ligne.code_geo)].append(m)
+        """Indexes built once: row positions by (indicator, level) (each group's rows are taken and sorted on first
+        use), published values by (indicator, level, place)."""
+        t = self.indicateurs
+        self._positions = t.groupby(["indicateur", "niveau"]).indices if len(t) else {}
+        self._groupes: dict[tuple, pd.DataFrame] = {}
+        self._mesures = _mesures(t)
         self._infos: dict[str, dict] = {}
         self._noms = dict(zip(self.communes["code_insee"], self.communes["commune"]))
 
@@ -118,9 +118,18 @@ class Contexte:
 
     def lignes(self, indicateur: str, niveau: str, code_geo: str | None = None) -> pd.DataFrame:
         """Rows of one indicator at one level (and place), up to the report year, sorted by year."""
-        g = self._groupes.get((indicateur, niveau), self.indicateurs.iloc[:0])
+        g = self._groupe(indicateur, niveau)
         g = g[g["annee"] <= self.annee]
         return g if code_geo is None else g[g["code_geo"] == code_geo]
+
+    def _groupe(self, indicateur: str, niveau: str) -> pd.DataFrame:
+        """All rows of one indicator at one level, sorted by year (empty frame when there is none)."""
+        cle = (indicateur, niveau)
+        if cle not in self._groupes:
+            positions = self._positions.get(cle)
+            self._groupes[cle] = (self.indicateurs.iloc[:0] if positions is None
+                                  else self.indicateurs.take(positions).sort_values("annee"))
+        return self._groupes[cle]
 
     def mesures(self, indicateur: str, niveau: str = "epci", code_geo: str | None = None) -> list[Mesure]:
         """Published values (value or secret) of one place, oldest first."""
@@ -177,8 +186,23 @@ def _renseigne(v) -> bool:
     return v is not None and v != "" and not (isinstance(v, float) and math.isnan(v))
 
 
-def _mesure(ligne) -> Mesure:
-    secret = bool(ligne.secret) if not pd.isna(ligne.secret) else False
-    valeur = None if secret or pd.isna(ligne.valeur) else float(ligne.valeur)
-    millesime = None if pd.isna(ligne.millesime) else int(ligne.millesime)
-    return Mesure(int(ligne.annee), valeur, secret, str(ligne.source), millesime)
+def _mesures(t: pd.DataFrame) -> dict[tuple, list[Mesure]]:
+    """{(indicator, level, place): its published values (value or secret), oldest first}.
+
+    Column-wise (one pass over plain Python lists): iterating rows of Arrow-backed text columns is slow. A missing
+    `secret` counts as not secret; a secret value is never kept."""
+    mesures: dict[tuple, list[Mesure]] = defaultdict(list)
+    if not len(t):
+        return mesures
+    t = t.take(np.argsort(t["annee"].to_numpy(), kind="stable"))
+    secrets = t["secret"].fillna(False).astype(bool).to_numpy()
+    manquantes = t["valeur"].isna().to_numpy()
+    disponibles = secrets | ~manquantes
+    t, secrets, manquantes = t[disponibles], secrets[disponibles], manquantes[disponibles]
+    millesimes = [None if pd.isna(m) else int(m) for m in t["millesime"].tolist()]
+    colonnes = [t[c].tolist() for c in ("indicateur", "niveau", "code_geo", "annee", "valeur", "source")]
+    for (ind, niveau, code, annee, valeur, source), secret, manquante, millesime in zip(
+            zip(*colonnes), secrets.tolist(), manquantes.tolist(), millesimes):
+        valeur = None if secret or manquante else float(valeur)
+        mesures[(ind, niveau, code)].append(Mesure(int(annee), valeur, secret, str(source), millesime))
+    return mesures

@@ -7,8 +7,9 @@ Every figure of the synthesis, the COPIL page and the residents' letter is read 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from pipeline.config import DataLayout
 from pipeline.referential import Referentiel, load_referentiel
@@ -16,6 +17,7 @@ from pipeline.report import contexte
 from pipeline.report.contexte import Contexte
 
 TRANSVERSE = "transverse"
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,6 +29,7 @@ class Bilan:
     annee: int
     referentiel: Referentiel
     contextes: dict[str, Contexte]  # thématique id -> Contexte, in report order
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # see memo()
 
     @property
     def thematiques(self) -> list[str]:
@@ -51,10 +54,18 @@ class Bilan:
     def libelle(self, thematique: str) -> str:
         return self.contextes[thematique].libelle_thematique if thematique in self.contextes else "Ensemble de la CTG"
 
+    def memo(self, cle, calcul: Callable[[], T]) -> T:
+        """`calcul()`, computed once per Bilan and `cle` (a Bilan's tables do not change once loaded; a Bilan made
+        by `avec_actions` starts with nothing memorised)."""
+        if cle not in self._memo:
+            self._memo[cle] = calcul()
+        return self._memo[cle]
+
     def transverse(self) -> Contexte:
         """A Contexte whose thématique is `transverse` (indicators of the whole convention)."""
-        return dataclasses.replace(self.premier, thematique=TRANSVERSE, libelle_thematique=self.libelle(TRANSVERSE),
-                                   plan=self.premier.plan.iloc[:0], priorites=[])
+        return self.memo(TRANSVERSE, lambda: dataclasses.replace(
+            self.premier, thematique=TRANSVERSE, libelle_thematique=self.libelle(TRANSVERSE),
+            plan=self.premier.plan.iloc[:0], priorites=[]))
 
     def avec_actions(self, actions) -> Bilan:
         """The same Bilan with another actions table (e.g. the follow-up known at the end of a semester)."""
@@ -66,7 +77,7 @@ def charger(layout: DataLayout, params: dict, annee: int, thematiques: list[str]
     """Load the processed tables once (through `pipeline.report.contexte`), then one Contexte per thématique."""
     if not thematiques:
         raise ValueError("Aucune thématique demandée pour le jeu de rapports.")
-    base = contexte(layout.territoire, annee, Path(layout.data_dir), thematiques[0])
+    base = contexte(layout.territoire, annee, Path(layout.data_dir), thematiques[0], toutes_thematiques=True)
     ref = load_referentiel(layout.referentiel)
     plan = ref.actions_frame()
     contextes = {}
