@@ -9,7 +9,8 @@ from pipeline.impact.cibles import Attainment, Lieux, attainment
 from pipeline.impact.donnees import Donnees
 from pipeline.report import fmt
 from pipeline.report.chiffres import COMPARAISONS
-from pipeline.report.sortie import afficher, tableau, texte
+from pipeline.report.sortie import (SOURCE_REFERENTIEL, afficher, lignes_indicateurs, sources_des_lignes, tableau,
+                                    texte, tracer)
 
 
 def lieux(d: Donnees) -> Lieux:
@@ -29,10 +30,15 @@ def lieux(d: Donnees) -> Lieux:
                  indicateurs_dedies=frozenset(dedies))
 
 
+def cibles_de(d: Donnees, thematique: str | None = None) -> pd.DataFrame:
+    """The referential's targets (of one thématique), in its order."""
+    return d.ctx.cibles if thematique is None else d.ctx.cibles[d.ctx.cibles["thematique"] == thematique]
+
+
 def jugements(d: Donnees, thematique: str | None = None) -> list[tuple[object, Attainment]]:
     """(target row, judgement) for every target (of one thématique), in the referential's order."""
     ctx, places = d.ctx, lieux(d)
-    cibles = ctx.cibles if thematique is None else ctx.cibles[ctx.cibles["thematique"] == thematique]
+    cibles = cibles_de(d, thematique)
     table = ctx.indicateurs[ctx.indicateurs["annee"] <= ctx.annee]
     ratio = float(d.reglage("bilan", "partiellement_atteinte"))
     return [(c, attainment(c, table[table["indicateur"] == c.indicateur], places, ctx.annee_debut, ratio))
@@ -90,9 +96,13 @@ def tableau_cibles(d: Donnees, thematique: str | None = None, afficher_sortie: b
         md = textes.SANS_CIBLE + "\n"
         return afficher(md) if afficher_sortie else md
     avec_theme = thematique is None
-    legende = (f"Cibles chiffrées de la convention et leur atteinte"
-               f"{'' if avec_theme else ' — ' + texte(d.libelle(thematique))}. Sources : référentiel de la "
-               f"convention ; indicateurs du catalogue (voir le tableau d'évolution).")
+    cibles = cibles_de(d, thematique)
+    lues = lignes_indicateurs(d.ctx, cibles["indicateur"], ("epci", "structure", "commune"))
+    sources = [(SOURCE_REFERENTIEL, None), *sources_des_lignes(lues)]
+    legende = tracer(f"Cibles chiffrées de la convention et leur atteinte"
+                     f"{'' if avec_theme else ' — ' + texte(d.libelle(thematique))}.", sources, cibles, *lues,
+                     phrase="Sources : référentiel de la convention ; indicateurs du catalogue (voir le tableau "
+                            "d'évolution).")
     blocs = [resume(resultats),
              tableau(["Cible", "Visé", "Constaté — périmètre jugé", "Statut"],
                      lignes_cibles(d, resultats, avec_theme), legende, ["left"] * 4)]

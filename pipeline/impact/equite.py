@@ -19,7 +19,7 @@ from pipeline.impact.donnees import Donnees
 from pipeline.report import fmt
 from pipeline.report.comparaisons import nom_centre
 from pipeline.report.contexte import Contexte
-from pipeline.report.sortie import afficher, provenance, tableau, texte
+from pipeline.report.sortie import afficher, lignes_indicateurs, tableau, texte, tracer
 
 POPULATION = "pop_municipale"
 POUR_MILLE = "pour 1 000 habitants"
@@ -46,10 +46,9 @@ def parts_qpv(ctx: Contexte, indicateur: str, annees: range) -> list[Ecart]:
     """Share of a count found in QPV structures, per year (years with a secret QPV value left out)."""
     if fmt.est_taux(ctx.info(indicateur)["unite"]):
         return []
-    resultat = []
+    resultat, toutes = [], ctx.lignes(indicateur, "qpv")
     for annee in annees:
-        lignes = ctx.lignes(indicateur, "qpv")
-        lignes = lignes[lignes["annee"] == annee]
+        lignes = toutes[toutes["annee"] == annee]
         total = ctx.mesure(indicateur, annee)
         if lignes.empty or lignes["secret"].astype(bool).any() or total is None or not total.valeur:
             continue
@@ -152,7 +151,7 @@ def indicateurs_impact(d: Donnees, thematique: str | None = None) -> list[str]:
 
 def equite_sociale(d: Donnees) -> str:
     """Gaps of every `impact` indicator, first and last year, and one reading per gap; displayed and returned."""
-    ctx, lignes, lectures, sources = d.ctx, [], [], []
+    ctx, lignes, lectures, sources, montres = d.ctx, [], [], [], []
     for th in [*d.thematiques]:
         for ind in indicateurs_impact(d, th):
             for serie in series(d, ind):
@@ -164,10 +163,14 @@ def equite_sociale(d: Donnees) -> str:
                                f"{cellule_ecart(ctx, e1)} ({e1.annee})" if e1 is not e0 else "—"])
                 lectures.append(lecture(ctx, serie))
                 sources += [(m.source, m.millesime) for m in ctx.mesures(ind)]
+                montres.append(ind)
     if not lignes:
         return afficher(textes.SANS_ECART + "\n")
-    legende = (f"Écarts territoriaux des indicateurs d'impact, {d.debut}-{d.annee} (QPV : part de l'activité "
-               f"réalisée dans les structures implantées en QPV). {provenance(sources)}")
+    annees = range(d.debut, d.annee + 1)
+    legende = tracer(f"Écarts territoriaux des indicateurs d'impact, {d.debut}-{d.annee} (QPV : part de l'activité "
+                     f"réalisée dans les structures implantées en QPV).", sources,
+                     *lignes_indicateurs(ctx, montres, ("epci", "qpv", "commune"), annees),
+                     *lignes_indicateurs(ctx, [POPULATION], ("commune",), annees))
     blocs = [tableau(["Thématique", "Indicateur", "Comparaison", "Première année", "Dernière année"],
                      lignes, legende, ["left"] * 5),
              "\n".join(f"- {l}" for l in lectures if l), bas_revenus(d)]

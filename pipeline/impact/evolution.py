@@ -16,7 +16,7 @@ from pipeline.impact.donnees import TRANSVERSE, DEFAUTS, Donnees
 from pipeline.report import fmt
 from pipeline.report.chiffres import cellule, libelle_avec_unite, notes_du_tableau
 from pipeline.report.contexte import Contexte, Mesure
-from pipeline.report.sortie import afficher, provenance, tableau, texte
+from pipeline.report.sortie import afficher, lignes_indicateurs, tableau, texte, tracer
 from pipeline.report.tendance import comparables
 
 
@@ -135,7 +135,7 @@ def tableau_evolution(source, annee: int, afficher_sortie: bool = True) -> str:
     ctx, libelle, seuils, ordre = _source(source)
     blocs, signalees, vides = [regle(seuils)], 0, []
     for th, ids in groupes(ctx, ordre).items():
-        lignes, sources = [], []
+        lignes, sources, montres = [], [], []
         for ind in ids:
             apres = ctx.derniere(ind, avant=annee + 1)
             if apres is None:
@@ -148,8 +148,10 @@ def tableau_evolution(source, annee: int, afficher_sortie: bool = True) -> str:
                            cellule(ctx, ind, apres, annee), ecart_absolu(ctx, v), ecart_relatif(v),
                            mot_signal(ctx, v)])
             sources += [(m.source, m.millesime) for m in (avant, apres) if m]
+            montres.append(ind)
         if lignes:
-            legende = f"Évolution {annee - 1}-{annee} — {texte(libelle(th))}. {provenance(sources)}"
+            lues = [g[g["annee"] <= annee] for g in lignes_indicateurs(ctx, montres)]
+            legende = tracer(f"Évolution {annee - 1}-{annee} — {texte(libelle(th))}.", sources, *lues)
             blocs += [f"### {texte(libelle(th))}", tableau(
                 ["Indicateur", str(annee - 1), str(annee), "Variation", "Variation relative", "Signal"], lignes,
                 legende, ["left", "right", "right", "right", "right", "left"], notes_du_tableau(ctx, lignes))]
@@ -182,7 +184,7 @@ def tableau_evolution_periode(source, debut: int | None = None, fin: int | None 
     annees = list(range(debut, fin + 1))
     blocs, vides = [regle(seuils)], []
     for th, ids in groupes(ctx, ordre).items():
-        lignes, sources = [], []
+        lignes, sources, montres = [], [], []
         for ind in ids:
             mesures = {a: ctx.mesure(ind, a) for a in annees}
             if not any(mesures.values()):
@@ -196,8 +198,10 @@ def tableau_evolution_periode(source, debut: int | None = None, fin: int | None 
             lignes.append([libelle_avec_unite(ctx, ind), *(cellule(ctx, ind, mesures[a], a) for a in annees),
                            ecart_lisible(ctx, globale) + periode, " ; ".join(signaux) or "—"])
             sources += [(m.source, m.millesime) for m in mesures.values() if m]
+            montres.append(ind)
         if lignes:
-            legende = f"Indicateurs {debut}-{fin} — {texte(libelle(th))}. {provenance(sources)}"
+            legende = tracer(f"Indicateurs {debut}-{fin} — {texte(libelle(th))}.", sources,
+                             *lignes_indicateurs(ctx, montres, annees=annees))
             blocs += [f"### {texte(libelle(th))}", tableau(
                 ["Indicateur", *map(str, annees), f"Évolution {debut}-{fin}", "Variations signalées"], lignes,
                 legende, ["left", *["right"] * len(annees), "right", "left"], notes_du_tableau(ctx, lignes))]

@@ -10,7 +10,7 @@ from pipeline.impact.donnees import Donnees
 from pipeline.report import fmt
 from pipeline.report.feuille import dans_phrase, ordre
 from pipeline.report.graphiques import PALETTE, axe_annees, nouvelle_figure, style
-from pipeline.report.sortie import afficher, figure, tableau, texte
+from pipeline.report.sortie import SOURCE_REFERENTIEL, afficher, figure, tableau, texte, tracer
 
 REALISEE = "realisee"
 
@@ -46,7 +46,12 @@ def resume(d: Donnees, actions: pd.DataFrame) -> str:
     return phrase + (f" ; les autres : {etat_final(d, autres)}." if len(autres) else ".")
 
 
-def graphique(d: Donnees, parts: pd.DataFrame) -> str:
+def sources_suivi(d: Donnees) -> list[tuple[str, int | None]]:
+    """The follow-up sheets of every year shown, and the referential."""
+    return [*(("Suivi local - actions", a) for a in range(d.debut, d.annee + 1)), (SOURCE_REFERENTIEL, None)]
+
+
+def graphique(d: Donnees, parts: pd.DataFrame, actions: pd.DataFrame) -> str:
     note = f"Source : feuilles de suivi des actions {d.debut}-{d.annee} ; référentiel de la convention."
     with style():
         fig, axe = nouvelle_figure(3.4, note)
@@ -60,7 +65,8 @@ def graphique(d: Donnees, parts: pd.DataFrame) -> str:
     alt = "Courbes de la part des actions réalisées par thématique et par année. " + " ".join(
         f"{d.libelle(th)} : de {fmt.pourcentage(s.iloc[0], 0)} en {s.index[0]} à {fmt.pourcentage(s.iloc[-1], 0)} "
         f"en {s.index[-1]}." for th, s in parts.iterrows())
-    return figure(fig, f"Part des actions réalisées par thématique, {d.debut}-{d.annee}. {note}", alt)
+    return figure(fig, tracer(f"Part des actions réalisées par thématique, {d.debut}-{d.annee}.", sources_suivi(d),
+                              actions, phrase=note), alt)
 
 
 def tableau_theme(d: Donnees, th: str, actions: pd.DataFrame) -> str:
@@ -76,8 +82,9 @@ def tableau_theme(d: Donnees, th: str, actions: pd.DataFrame) -> str:
     total = parts_realisees(groupe.assign(_tout=1), ["_tout"]).iloc[0]
     lignes.append(["**Ensemble**", fmt.nombre(groupe["action_id"].nunique()), *(fmt.pourcentage(v, 0) for v in total),
                    etat_final(d, groupe)])
-    legende = (f"Part des actions réalisées par axe et par année, et état en {d.annee} — {texte(d.libelle(th))}. "
-               f"Source : feuilles de suivi des actions {d.debut}-{d.annee}.")
+    legende = tracer(f"Part des actions réalisées par axe et par année, et état en {d.annee} — "
+                     f"{texte(d.libelle(th))}.", sources_suivi(d)[:-1], groupe,
+                     phrase=f"Source : feuilles de suivi des actions {d.debut}-{d.annee}.")
     return tableau(["Axe", "Actions", *map(str, annees), f"État en {d.annee}"], lignes, legende,
                    ["left", "right", *["right"] * len(annees), "left"])
 
@@ -90,7 +97,7 @@ def realisation_feuilles_de_route(d: Donnees) -> str:
         return afficher(textes.SANS_ACTION + "\n")
     parts = parts_realisees(actions, ["thematique"]).reindex([t for t in d.thematiques if t in
                                                               set(actions["thematique"])])
-    blocs = [resume(d, actions), graphique(d, parts)]
+    blocs = [resume(d, actions), graphique(d, parts, actions)]
     for th in parts.index:
         blocs += [f"### {texte(d.libelle(th))}", tableau_theme(d, th, actions)]
     return afficher("\n\n".join(blocs) + "\n")

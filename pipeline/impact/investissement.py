@@ -11,11 +11,12 @@ import pandas as pd
 from pipeline.impact import textes
 from pipeline.impact.donnees import Donnees
 from pipeline.impact.evolution import Seuils, evolution_globale
-from pipeline.impact.valeurs import deflate, est_montant, euros_constants, montant, phrase_euros, valeur
+from pipeline.impact.valeurs import (deflate, est_montant, euros_constants, lignes_indice, montant, phrase_euros,
+                                     valeur)
 from pipeline.report import fmt
 from pipeline.report.chiffres import libelle_avec_unite
 from pipeline.report.graphiques import PALETTE, axe_annees, nouvelle_figure, style
-from pipeline.report.sortie import afficher, figure, provenance, tableau, texte
+from pipeline.report.sortie import afficher, figure, lignes_indicateurs, tableau, texte, tracer
 
 FINANCEURS = ["financement_caf_total", "financement_agglomeration_total", "financement_total",
               "part_financement_caf", "part_financement_agglomeration"]
@@ -32,11 +33,12 @@ def tableau_series(d: Donnees, ids: list[str], legende: str, premiere: str = "In
     """One row per indicator (named by `noms` when given), one column per year, then the change since the first
     year."""
     ans, constants = annees(d), euros_constants(d, annees(d))
-    lignes, sources = [], []
+    lignes, sources, montres = [], [], []
     for ind in ids:
         mesures = [d.ctx.mesure(ind, a) for a in ans]
         if not any(mesures):
             continue
+        montres.append(ind)
         globale = evolution_globale(d.ctx, ind, d.debut, d.annee, Seuils())
         if constants and est_montant(d.ctx.info(ind)["unite"]) and globale.absolue is not None:
             v0, v1 = (deflate(d, m.valeur, m.annee, True) for m in (globale.avant, globale.apres))
@@ -54,7 +56,8 @@ def tableau_series(d: Donnees, ids: list[str], legende: str, premiere: str = "In
     if not lignes:
         return ""
     entetes = [premiere, *map(str, ans), f"Évolution {d.debut}-{d.annee}" if d.annee > d.debut else "Évolution"]
-    return tableau(entetes, lignes, f"{legende} {provenance(sources)}", ["left", *["right"] * (len(ans) + 1)])
+    lignes_lues = [*lignes_indicateurs(d.ctx, montres, annees=ans), *lignes_indice(d, constants)]
+    return tableau(entetes, lignes, tracer(legende, sources, *lignes_lues), ["left", *["right"] * (len(ans) + 1)])
 
 
 def ids_existants(d: Donnees, ids: list[str]) -> list[str]:
@@ -99,7 +102,10 @@ def graphique_financeurs(d: Donnees) -> str:
         f"{a} : {montant(table.loc[a].sum())} au total, dont " + ", ".join(
             f"{noms[c]} {montant(table.at[a, c])}" for c in table.columns if table.at[a, c]) + "."
         for a in table.index)
-    return figure(fig, f"Financements par financeur, {d.debut}-{d.annee}. {note}", alt)
+    legende = tracer(f"Financements par financeur, {d.debut}-{d.annee}.",
+                     [("Suivi local - financements", a) for a in annees(d)], fin, *lignes_indice(d, constants),
+                     phrase=note)
+    return figure(fig, legende, alt)
 
 
 def financeur_libelle(code: str) -> str:
@@ -123,8 +129,10 @@ def detail_annee(d: Donnees) -> str:
     lignes = [[texte(vocab.label("financeurs", f)), texte(vocab.label("dispositifs", disp)), montant(m),
                fmt.pourcentage(100 * m / total, 1)] for f, disp, m in table.itertuples(index=False)]
     lignes.append(["**Total**", "", f"**{montant(total)}**", fmt.pourcentage(100, 1)])
-    legende = (f"Financements {d.annee} par financeur et dispositif (euros courants). Source : feuille de suivi "
-               f"des financements {d.annee} ; total égal à l'indicateur « financement_total » du catalogue.")
+    legende = tracer(f"Financements {d.annee} par financeur et dispositif (euros courants).",
+                     [("Suivi local - financements", d.annee)], fin,
+                     phrase=f"Source : feuille de suivi des financements {d.annee} ; total égal à l'indicateur "
+                            "« financement_total » du catalogue.")
     return tableau(["Financeur", "Dispositif", "Montant", "Part du total"], lignes, legende,
                    ["left", "left", "right", "right"])
 

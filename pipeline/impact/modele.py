@@ -10,10 +10,10 @@ from matplotlib.patches import FancyBboxPatch
 
 from pipeline.impact import textes
 from pipeline.impact.donnees import Donnees
-from pipeline.impact.equite import cellule_ecart, lecture, series
+from pipeline.impact.equite import POPULATION, cellule_ecart, lecture, series
 from pipeline.impact.valeurs import valeur
 from pipeline.report.graphiques import OKABE_ITO, nouvelle_figure, style
-from pipeline.report.sortie import afficher, figure, provenance, tableau, texte
+from pipeline.report.sortie import afficher, figure, lignes_indicateurs, provenance, tableau, texte, tracer
 from pipeline.report.tendance import tendance
 
 NIVEAUX = tuple(textes.NIVEAUX)
@@ -112,15 +112,25 @@ def schema(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:
     boites = [f"{textes.NIVEAUX[n]} : " + ("; ".join(f"{m.libelle}, {m.constat}" for m in cases[n]) or textes.CASE_VIDE)
               + "." for n in NIVEAUX]  # every indicator of each box with its finding, not only those drawn
     alt = f"Schéma du modèle logique, {d.libelle(thematique)}, en quatre cases reliées par des flèches. " + " ".join(boites)
-    legende = f"Modèle logique — {texte(d.libelle(thematique))}. {provenance([s for m in maillons for s in m.sources])}"
+    legende = tracer(f"Modèle logique — {texte(d.libelle(thematique))}.", [s for m in maillons for s in m.sources],
+                     *lignes_modele(d, maillons))
     return figure(fig, legende, alt)
+
+
+def lignes_modele(d: Donnees, maillons: list[Maillon]) -> list:
+    """The rows the links read: their indicators at every level used (gaps: QPV and communes, with the communes'
+    population), up to the report year."""
+    impact = any(m.niveau == "impact" for m in maillons)
+    return [*lignes_indicateurs(d.ctx, [m.indicateur for m in maillons], ("epci", "qpv", "commune")),
+            *(lignes_indicateurs(d.ctx, [POPULATION], ("commune",)) if impact else [])]
 
 
 def tableau_modele(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:
     lignes = [[textes.NIVEAUX[m.niveau], texte(m.libelle), texte(m.constat), texte(m.evolution) or "—",
                texte(m.indicateur).replace("\\_", "\\_\u200b")] for m in maillons]  # ids may break after _
-    legende = (f"Indicateurs du modèle logique — {texte(d.libelle(thematique))} (dernière valeur publiée jusqu'en "
-               f"{d.annee} ; impact : écarts territoriaux). Réf. : identifiant du catalogue des indicateurs.")
+    legende = tracer(f"Indicateurs du modèle logique — {texte(d.libelle(thematique))} (dernière valeur publiée "
+                     f"jusqu'en {d.annee} ; impact : écarts territoriaux).", [s for m in maillons for s in m.sources],
+                     *lignes_modele(d, maillons)) + " Réf. : identifiant du catalogue des indicateurs."
     return tableau(["Niveau", "Indicateur", "Constat", "Évolution", "Réf."], lignes, legende, ["left"] * 5)
 
 

@@ -13,7 +13,7 @@ from pipeline.impact.valeurs import valeur
 from pipeline.report import fmt
 from pipeline.report.chiffres import libelle_avec_unite
 from pipeline.report.contexte import Mesure
-from pipeline.report.sortie import afficher, provenance, tableau, texte
+from pipeline.report.sortie import afficher, lignes_indicateurs, sources_des_lignes, tableau, texte, tracer
 
 REFERENCES = ("departement", "france")
 
@@ -46,11 +46,12 @@ def position(d: Donnees, indicateur: str, m: Mesure, ref: Mesure) -> str:
 
 
 def pertinence(d: Donnees, th: str) -> str:
-    lignes, sources, besoins = [], [], {}
+    lignes, sources, besoins, montres = [], [], {}, []
     for ind in d.indicateurs(th):
         trouve = references(d, ind)
         if trouve is None:
             continue
+        montres.append(ind)
         annee, m, refs = trouve
         for lieu, r in refs.items():
             lignes.append([libelle_avec_unite(d.ctx, ind), str(annee), valeur(d, ind, m, avec_unite=False),
@@ -66,8 +67,8 @@ def pertinence(d: Donnees, th: str) -> str:
                   "objectifs de développement de l'offre répondaient à un besoin mesuré." if besoins else
                   "Les indicateurs comparables ne montrent pas de retard du territoire sur le département ou la France "
                   "au début de la convention : la pertinence des objectifs tient à d'autres besoins que ceux mesurés.")
-    legende = (f"Le territoire comparé au département et à la France, année la plus proche de {d.debut} — "
-               f"{texte(d.libelle(th))}. {provenance(sources)}")
+    legende = tracer(f"Le territoire comparé au département et à la France, année la plus proche de {d.debut} — "
+                     f"{texte(d.libelle(th))}.", sources, *lignes_indicateurs(d.ctx, montres, ("epci", *REFERENCES)))
     return "\n\n".join([conclusion, tableau(["Indicateur", "Année", texte(d.ctx.libelle_territoire), "Référence",
                                              "Valeur", "Le territoire est"], lignes, legende,
                                             ["left", "right", "right", "left", "right", "left"])])
@@ -99,7 +100,8 @@ def moyens(d: Donnees, th: str) -> str:
     ids = {n: [i for i in d.indicateurs(th) if n in d.niveaux_modele(i)] for n in ("moyens", "resultats")}
     if not ids["moyens"]:
         return textes.MOYENS_VIDE
-    lignes = [ligne for n, liste in ids.items() for i in liste if (ligne := ligne_debut_fin(d, i, n))]
+    trouvees = [(i, ligne) for n, liste in ids.items() for i in liste if (ligne := ligne_debut_fin(d, i, n))]
+    lignes = [ligne for _, ligne in trouvees]
     constats = []
     for n in ("moyens", "resultats"):
         for i in ids[n]:
@@ -110,11 +112,14 @@ def moyens(d: Donnees, th: str) -> str:
     phrase = ("Entre le début et la fin de la période : " + " ; ".join(constats) + ". Les montants sont en euros "
               "courants ; rapprocher l'évolution des moyens de celle des résultats relève du jugement du comité."
               ) if len(constats) == 2 else ""
-    legende = (f"Moyens et résultats, première et dernière valeur publiées {d.debut}-{d.annee} — "
-               f"{texte(d.libelle(th))}. Source : indicateurs du catalogue.")
+    if not lignes:
+        return phrase
+    lues = lignes_indicateurs(d.ctx, [i for i, _ in trouvees], annees=range(d.debut, d.annee + 1))
+    legende = tracer(f"Moyens et résultats, première et dernière valeur publiées {d.debut}-{d.annee} — "
+                     f"{texte(d.libelle(th))}.", sources_des_lignes(lues), *lues)
     return "\n\n".join(filter(None, [phrase, tableau(["Niveau", "Indicateur", "Première valeur", "Dernière valeur",
                                                       "Évolution"], lignes, legende,
-                                                     ["left", "left", "right", "right", "right"]) if lignes else ""]))
+                                                     ["left", "left", "right", "right", "right"])]))
 
 
 # --- durability -----------------------------------------------------------------------------------------------
@@ -134,7 +139,7 @@ def maintien(d: Donnees, ind: str, tolerance: float) -> tuple[Mesure, Mesure, bo
 
 def durabilite(d: Donnees, th: str) -> str:
     tolerance = float(d.reglage("bilan", "durabilite_tolerance"))
-    lignes, gardes = [], 0
+    lignes, gardes, montres = [], 0, []
     for ind in d.indicateurs(th):
         if not {"realisations", "resultats"} & set(d.niveaux_modele(ind)):
             continue
@@ -143,6 +148,7 @@ def durabilite(d: Donnees, th: str) -> str:
             continue
         meilleure, derniere, garde = trouve
         gardes += garde
+        montres.append(ind)
         lignes.append([libelle_avec_unite(d.ctx, ind), f"{valeur(d, ind, meilleure, avec_unite=False)} "
                        f"({meilleure.annee})", f"{valeur(d, ind, derniere, avec_unite=False)} ({derniere.annee})",
                        "oui" if garde else "**non**"])
@@ -152,9 +158,11 @@ def durabilite(d: Donnees, th: str) -> str:
     phrase = (f"{fmt.nombre(gardes)} indicateur{'s' if gardes > 1 else ''} de réalisation ou de résultat sur "
               f"{fmt.nombre(len(lignes))} se maintien{'nent' if gardes > 1 else 't'} à moins de "
               f"{fmt.pourcentage(tolerance, 0)} de {'leur' if gardes > 1 else 'son'} meilleur niveau. {limite}")
-    legende = (f"Maintien des réalisations et des résultats : meilleur niveau atteint et dernière valeur, "
-               f"{d.debut}-{d.annee} — {texte(d.libelle(th))} (maintenu : à moins de "
-               f"{fmt.pourcentage(tolerance, 0)} du meilleur niveau ; params.yaml, bilan.durabilite_tolerance).")
+    lues = lignes_indicateurs(d.ctx, montres, annees=range(d.debut, d.annee + 1))
+    legende = tracer(f"Maintien des réalisations et des résultats : meilleur niveau atteint et dernière valeur, "
+                     f"{d.debut}-{d.annee} — {texte(d.libelle(th))} (maintenu : à moins de "
+                     f"{fmt.pourcentage(tolerance, 0)} du meilleur niveau ; params.yaml, bilan.durabilite_tolerance).",
+                     sources_des_lignes(lues), *lues)
     return "\n\n".join([phrase, tableau(["Indicateur", "Meilleur niveau", "Dernière valeur", "Maintenu"], lignes,
                                         legende, ["left", "right", "right", "left"])])
 

@@ -3,6 +3,8 @@ index covers the years), other values with their unit (pipeline.report.fmt does 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from pipeline.impact import textes
 from pipeline.impact.donnees import Donnees
 from pipeline.report import fmt
@@ -17,6 +19,14 @@ def est_montant(unite: str | None) -> bool:
 def euros_constants(d: Donnees, annees: list[int] | range) -> bool:
     """True when the price index covers every year shown and the reference year (the report year)."""
     return bool(d.indice_prix) and all(a in d.indice_prix for a in [*annees, d.annee])
+
+
+def lignes_indice(d: Donnees, constants: bool) -> list[pd.DataFrame]:
+    """The price index's rows when amounts are shown in constant euros (part of the data a figure is computed
+    from), none otherwise."""
+    if not constants:
+        return []
+    return [pd.DataFrame({"annee": list(d.indice_prix), "indice": list(d.indice_prix.values())})]
 
 
 def deflate(d: Donnees, montant: float, annee: int, constants: bool) -> float:

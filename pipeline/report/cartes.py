@@ -11,7 +11,7 @@ from matplotlib.patches import Patch
 from pipeline.report import fmt, textes
 from pipeline.report.contexte import Contexte, Mesure
 from pipeline.report.graphiques import couper, degrade, nouvelle_figure, style
-from pipeline.report.sortie import afficher, figure, provenance, texte
+from pipeline.report.sortie import afficher, figure, lignes_indicateurs, provenance, texte, tracer
 
 CLASSES = 5  # at most; about one class per three communes with a value
 COULEUR_SECRET = "#BBBBBB"
@@ -36,7 +36,8 @@ def carte(ctx: Contexte, indicateur: str | None = None) -> str:
         axe.legend(handles=legende_carte(ctx, mesures, bornes, couleurs, d), title=info["unite"] or None,
                    loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=8)
         axe.set_title(couper(f"{info['libelle']}, {annee}", 70))
-    legende = f"{texte(info['libelle'])} par commune, {annee}. {provenance(sources)}"
+    legende = tracer(f"{texte(info['libelle'])} par commune, {annee}.", sources,
+                     *lignes_indicateurs(ctx, [ind], ("commune",), [annee]))
     md = figure(fig, legende, description(ctx, ind, annee, mesures))
     if any(m and m.secret for m in mesures.values()):
         md += "\n*" + textes.NOTE_SECRET.format(seuil=ctx.seuil_secret) + "*\n"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from pipeline.report import fmt, textes
 from pipeline.report.contexte import Contexte, Mesure
-from pipeline.report.sortie import afficher, provenance, tableau, texte
+from pipeline.report.sortie import (SOURCE_REFERENTIEL, afficher, lignes_indicateurs, provenance, tableau, texte,
+                                    tracer)
 from pipeline.report.tendance import tendance
 
 COMPARAISONS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "==": "="}
@@ -43,7 +44,7 @@ def chiffres_cles(ctx: Contexte) -> str:
     of the latest value. When the latest published value is older than N (publication lag), it is shown with
     its year, e.g. '62,4 (2023)', and N-1 shows the value published before it.
     """
-    lignes, sources = [], []
+    lignes, sources, montres = [], [], []
     for ind in ctx.indicateurs_du_theme():
         derniere = ctx.derniere(ind)
         if derniere is None:
@@ -60,12 +61,16 @@ def chiffres_cles(ctx: Contexte) -> str:
             "source": provenance([(derniere.source, derniere.millesime)]).removeprefix("Source : ").rstrip("."),
         })
         sources += [(m.source, m.millesime) for m in (reference, precedente, derniere) if m is not None]
+        montres.append(ind)
     if not lignes:
         return afficher(textes.SANS_INDICATEUR.format(annee=ctx.annee) + "\n")
     cols = colonnes(ctx)
     corps = [[ligne[c.cle] for c in cols] for ligne in lignes]
-    legende = (f"Chiffres clés — {texte(ctx.libelle_thematique)}, {texte(ctx.libelle_territoire)}, "
-               f"{ctx.annee}. {provenance(sources)} Source de chaque valeur : dernière colonne.")
+    cibles = [ctx.cibles_de(i) for i in montres]
+    sources += [(SOURCE_REFERENTIEL, None)] if any(len(c) for c in cibles) else []
+    legende = tracer(f"Chiffres clés — {texte(ctx.libelle_thematique)}, {texte(ctx.libelle_territoire)}, "
+                     f"{ctx.annee}.", sources, *lignes_indicateurs(ctx, montres), *cibles) \
+        + " Source de chaque valeur : dernière colonne."
     return afficher(tableau([c.entete for c in cols], corps, legende, [c.alignement for c in cols],
                             notes_du_tableau(ctx, corps)))
 

@@ -11,7 +11,7 @@ import pandas as pd
 from pipeline.report import fmt, textes
 from pipeline.report.chiffres import cellule, libelle_avec_unite, notes_du_tableau
 from pipeline.report.contexte import Contexte
-from pipeline.report.sortie import afficher, provenance, tableau, texte
+from pipeline.report.sortie import afficher, lignes_indicateurs, tableau, texte, tracer
 
 
 def equite(ctx: Contexte) -> str:
@@ -49,8 +49,8 @@ def quartiers(ctx: Contexte) -> str:
         corps.append([libelle_avec_unite(ctx, ind), str(annee), *(cellule(ctx, ind, m, annee) for m in mesures)])
         sources += [(m.source, m.millesime) for m in mesures if m]
     entetes = ["Indicateur", "Année", *map(texte, noms), texte(f"Ensemble de {ctx.libelle_territoire} (QPV compris)")]
-    legende = (f"Indicateurs des quartiers prioritaires et de l'ensemble du territoire (valeurs publiées, aucune "
-               f"recalculée). {provenance(sources)}")
+    legende = tracer("Indicateurs des quartiers prioritaires et de l'ensemble du territoire (valeurs publiées, "
+                     "aucune recalculée).", sources, *lignes_par_annee(ctx, annees, ("qpv", "epci")))
     return tableau(entetes, corps, legende, ["left"] + ["right"] * (len(noms) + 2), notes_du_tableau(ctx, corps))
 
 
@@ -68,9 +68,15 @@ def equipements(ctx: Contexte) -> str:
     comptes = pd.crosstab(eq["type"], lieu).reindex(columns=lieux, fill_value=0)
     corps = [[texte(ctx.types_structure[t].get("libelle", t)), *map(fmt.nombre, ligne), fmt.nombre(sum(ligne))]
              for t, ligne in zip(comptes.index, comptes.to_numpy().tolist())]
-    legende = (f"Structures ouvertes en {ctx.annee} selon leur implantation. "
-               f"Source : feuille de suivi des équipements {ctx.annee}.")
+    legende = tracer(f"Structures ouvertes en {ctx.annee} selon leur implantation.",
+                     [("Suivi local - equipements", ctx.annee)], eq,
+                     phrase=f"Source : feuille de suivi des équipements {ctx.annee}.")
     return tableau(["Type de structure", *lieux, "Total"], corps, legende, ["left"] + ["right"] * 4)
+
+
+def lignes_par_annee(ctx: Contexte, annees: dict[str, int], niveaux: tuple[str, ...]) -> list[pd.DataFrame]:
+    """The rows a comparison table reads: each indicator at `niveaux`, in the year shown for it."""
+    return [g for ind, annee in annees.items() for g in lignes_indicateurs(ctx, [ind], niveaux, [annee])]
 
 
 def etendue(valeurs: list[float], d: int) -> str:
@@ -106,5 +112,6 @@ def communes(ctx: Contexte) -> str:
     note_secret = textes.NOTE_SECRET.format(seuil=ctx.seuil_secret)
     if secrets and note_secret not in notes:
         notes.insert(0, note_secret)
-    legende = f"{texte(majuscule(nom_centre(ctx)))} et autres communes. {provenance(sources)}"
+    legende = tracer(f"{texte(majuscule(nom_centre(ctx)))} et autres communes.", sources,
+                     *lignes_par_annee(ctx, annees, ("commune", "epci")))
     return tableau(entetes, corps, legende, ["left"] + ["right"] * (len(entetes) - 1), notes)

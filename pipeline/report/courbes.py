@@ -7,7 +7,7 @@ import math
 from pipeline.report import fmt, textes
 from pipeline.report.contexte import Contexte, Mesure
 from pipeline.report.graphiques import PALETTE, axe_annees, axe_nombres, couper, nouvelle_figure, style
-from pipeline.report.sortie import afficher, figure, provenance, texte
+from pipeline.report.sortie import afficher, figure, lignes_indicateurs, provenance, texte, tracer
 
 HAUTEUR_PANNEAU = 2.8  # inches per indicator
 
@@ -25,8 +25,9 @@ def evolution(ctx: Contexte, indicateurs: list[str] | None = None) -> str:
                                     nrows=len(series), squeeze=False)
         for axe, (ind, s) in zip(axes[:, 0], series.items()):
             panneau(ctx, axe, ind, s)
-    legende = (f"Évolution des indicateurs principaux, {texte(ctx.libelle_territoire)}, "
-               f"{ctx.annee_debut}-{ctx.annee}. {provenance(sources)}")
+    legende = tracer(f"Évolution des indicateurs principaux, {texte(ctx.libelle_territoire)}, "
+                     f"{ctx.annee_debut}-{ctx.annee}.", sources, *lignes_indicateurs(
+                         ctx, series, ("epci", "departement", "france"), range(ctx.annee_debut, ctx.annee + 1)))
     alt = "Graphique en courbes. " + " ".join(description(ctx, i, s) for i, s in series.items())
     return afficher(figure(fig, legende, alt))
 

@@ -7,7 +7,7 @@ import pandas as pd
 from pipeline.report import fmt, textes
 from pipeline.report.contexte import Contexte
 from pipeline.report.graphiques import OKABE_ITO, axe_nombres, couper, nouvelle_figure, style
-from pipeline.report.sortie import afficher, figure, tableau, texte
+from pipeline.report.sortie import SOURCE_REFERENTIEL, afficher, figure, tableau, texte, tracer
 
 # "Points d'attention" rule: reported or abandoned actions, and, in the last ANNEES_ALERTE years of the
 # convention, actions still to start or in progress with less than SEUIL_AVANCEMENT % done.
@@ -84,7 +84,13 @@ def graphique(ctx: Contexte, actions: pd.DataFrame) -> str:
         f"Axe {n} : " + ", ".join(dans_phrase(c, int(comptes.loc[(n, lib), c])) for c in codes
                                   if comptes.loc[(n, lib), c]) + "."
         for n, lib in comptes.index)
-    return figure(fig, f"Statut des actions de la feuille de route par axe, {ctx.annee}. {note}", alt)
+    return figure(fig, tracer(f"Statut des actions de la feuille de route par axe, {ctx.annee}.",
+                              sources_suivi(ctx), actions, phrase=note), alt)
+
+
+def sources_suivi(ctx: Contexte) -> list[tuple[str, int | None]]:
+    """The datasets behind the roadmap's figures: the year's follow-up sheet and the referential."""
+    return [("Suivi local - actions", ctx.annee), (SOURCE_REFERENTIEL, None)]
 
 
 def source_suivi(ctx: Contexte, actions: pd.DataFrame) -> str:
@@ -107,7 +113,8 @@ def tableau_axe(ctx: Contexte, numero: int, groupe: pd.DataFrame) -> str:
         commentaire = "" if pd.isna(a.commentaire) else texte(a.commentaire)
         lignes.append([objectif, f"{numero_court(a.action_id)} {texte(a.libelle)}", libelle_statut(ctx, a.statut),
                        avancement, commentaire])
-    legende = f"Suivi des actions de l'axe {numero}, {ctx.annee}. {source_suivi(ctx, groupe)}"
+    legende = tracer(f"Suivi des actions de l'axe {numero}, {ctx.annee}.", sources_suivi(ctx), groupe,
+                     phrase=source_suivi(ctx, groupe))
     return tableau(["Objectif", "Action", "Statut", "Avancement", "Commentaire"], lignes, legende,
                    ["left", "left", "left", "right", "left"])
 

@@ -2,13 +2,14 @@
 
 Plain matplotlib with its bundled seaborn style: importing seaborn itself would cost ~2 s per kernel (scipy).
 Figures are `matplotlib.figure.Figure` objects, never registered with pyplot: nothing is shown inline by the
-kernel, no global backend or rcParams is changed, and savefig uses Agg for PNG.
+kernel, no global backend or rcParams is changed; `sortie.png` lays them out and draws them once with Agg.
 """
 
 from __future__ import annotations
 
 import textwrap
 from contextlib import contextmanager
+from functools import lru_cache
 
 import matplotlib
 import matplotlib.style
@@ -55,7 +56,14 @@ def axe_nombres(axe, decimales: int = 0) -> None:
     """French numbers on an axis ('1 234,5'); whole ticks only when the values are counts."""
     if decimales == 0:
         axe.set_major_locator(MaxNLocator(integer=True))
-    axe.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.nombre(v, 0 if float(v).is_integer() else decimales)))
+    axe.set_major_formatter(FuncFormatter(lambda v, _pos: etiquette_nombre(float(v) + 0.0, decimales)))
+
+
+@lru_cache(maxsize=4096)
+def etiquette_nombre(v: float, decimales: int) -> str:
+    """A tick label, cached: the same few values are formatted many times while a figure is laid out and drawn
+    (the caller's `+ 0.0` turns a tick at -0.0 into '0', never '-0')."""
+    return fmt.nombre(v, 0 if v.is_integer() else decimales)
 
 
 def axe_annees(axe, debut: int, fin: int) -> None:

@@ -15,11 +15,12 @@ from pipeline.referential import to_markdown
 from pipeline.render import notebook_to_markdown
 from pipeline.report import fmt, textes
 from pipeline.report.feuille import ANNEES_ALERTE, SEUIL_AVANCEMENT
-from pipeline.report.sortie import tableau, texte
+from pipeline.report.sortie import lignes_indicateurs, recueillir, sources_des_lignes, tableau, texte, tracer
 from pipeline.reportset.alertes import PART_RETARD
 from pipeline.reportset.donnees import Bilan
 from pipeline.reportset.feux import Regles, selection
 from pipeline.reportset.suivi import NOMS_PERIODES, PERIODES
+from pipeline.reportset.tracabilite import Page, pages_du_jeu, section
 from pipeline.reportset.titres import Chapitre, decaler, detacher_titre, sans_bandeau
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,11 @@ def delais(sources: pd.DataFrame, n: int) -> str:
         f"{decalage_texte(d)} pour {jeux}" for d, jeux in groupes.items()) + "."
 
 
-def methodologie(bilan: Bilan) -> Chapitre:
+def methodologie(bilan: Bilan, interim: Path | None = None, periodes: tuple[str, ...] = ()) -> Chapitre:
+    """Sources, delays, rules, and the provenance of every figure and table of the report set (`interim`: where
+    the executed notebooks are; `periodes`: the semesters whose COPIL page is built)."""
     n, seuil = bilan.annee, int(bilan.params.get("secret", {}).get("seuil", 5))
+    pages = pages_du_jeu(bilan, interim, tuple(periodes))
     sources = sources_utilisees(bilan)
     corps = [
         "## D'où viennent les chiffres",
@@ -84,10 +88,12 @@ def methodologie(bilan: Bilan) -> Chapitre:
     else:
         lignes = [[texte(r.jeu), fmt.nombre(r.indicateurs), str(r.annee), ", ".join(map(str, r.millesimes)) or "—",
                    decalage_texte(r.decalage)] for r in sources.itertuples()]
+        lues = lignes_indicateurs(bilan.premier, bilan.premier.catalogue.index)
+        legende = tracer(f"Jeux de données des dernières valeurs publiées à l'échelle du territoire, rapport {n}.",
+                         sources_des_lignes(lues), *lues)
         corps.append(tableau(["Jeu de données", "Indicateurs", "Dernière année décrite", "Millésime",
-                              "Délai de publication"], lignes,
-                             f"Jeux de données des dernières valeurs publiées à l'échelle du territoire, rapport {n}.",
-                             ["left", "right", "right", "right", "left"]))
+                              "Délai de publication"], lignes, legende, ["left", "right", "right", "right", "left"]))
+        pages.append(Page("Méthodologie et sources", recueillir()))
     corps += [
         "## Délais de publication",
         delais(sources, n),
@@ -104,6 +110,7 @@ def methodologie(bilan: Bilan) -> Chapitre:
         "Chaque jeu de rapports est accompagné d'un fichier manifest.json qui liste les fichiers d'entrée et de "
         "sortie avec leur empreinte. La commande « ctg verify » vérifie qu'un rapport publié correspond toujours "
         "aux données actuelles.",
+        *section(bilan, pages),
     ]
     return Chapitre("methodologie", "Méthodologie et sources", "\n\n".join(corps) + "\n")
 
@@ -195,6 +202,10 @@ def impact_social(bilan: Bilan, interim: Path | None = None) -> Chapitre:
          "à définir"),
     ]
     lignes = [[texte(a), texte(b), c, texte(d)] for a, b, c, d in besoins]
+    lues = [t[t["annee"] == n] for t in (ctx.financements, ctx.equipements, ctx.activite) if "annee" in t]
+    legende = tracer(f"Données nécessaires à l'analyse de l'impact social et leur disponibilité en {n}.",
+                     [(f"Suivi local - {nom}", n) for nom in ("financements", "equipements", "activite")], *lues,
+                     phrase="Sources : feuilles de suivi des financements, des équipements et de l'activité.")
     intention = bilan.referentiel.communication.impact_social.libelle if (
         bilan.referentiel.communication and bilan.referentiel.communication.impact_social) else ""
     corps = [
@@ -203,8 +214,7 @@ def impact_social(bilan: Bilan, interim: Path | None = None) -> Chapitre:
         "enfant accueilli, par famille accompagnée — et présentera le modèle logique de chaque feuille de route. "
         "Il sera complété quand les données ci-dessous seront réunies.",
         "## Données nécessaires",
-        tableau(["Donnée", "Pour calculer", f"Disponible pour {n}", "Source"], lignes,
-                f"Données nécessaires à l'analyse de l'impact social et leur disponibilité en {n}.",
+        tableau(["Donnée", "Pour calculer", f"Disponible pour {n}", "Source"], lignes, legende,
                 ["left", "left", "left", "left"]),
     ]
     return Chapitre("impact_social", "Impact social", "\n\n".join(corps) + "\n")

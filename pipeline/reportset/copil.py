@@ -6,15 +6,16 @@ alerts. With a period (S1, S2) the roadmap is read at the end of that semester (
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from pipeline.report import fmt
 from pipeline.report.chiffres import notes_du_tableau
-from pipeline.report.sortie import tableau, texte
+from pipeline.report.sortie import tableau, texte, tracer
 from pipeline.reportset.donnees import Bilan
 from pipeline.reportset.suivi import NOMS_PERIODES, actions_de_la_periode, date_de_fin
 from pipeline.reportset.synthese import (TableauDeBord, legende_feux, lignes_indicateurs, tableau_de_bord,
-                                         texte_avancement)
+                                         texte_avancement, trace_feuilles, trace_indicateurs)
 from pipeline.reportset.titres import Chapitre
 
 NOMBRE_ALERTES = 3
@@ -36,6 +37,14 @@ def mise_en_page(taille: float) -> str:
 ```"""
 
 
+_MISE_EN_PAGE = re.compile(r"\A```\{=typst\}\n#set text\(size: [\d.]+pt\).*?^```", flags=re.S | re.M)
+
+
+def a_la_taille(ch: Chapitre, taille: float) -> Chapitre:
+    """The same COPIL page at another font size (only its opening layout block changes: nothing is recomputed)."""
+    return dataclasses.replace(ch, corps=_MISE_EN_PAGE.sub(lambda _: mise_en_page(taille), ch.corps, count=1))
+
+
 def nombre_de_pages(pdf: bytes) -> int | None:
     """Page count read from the PDF's page tree (« /Type /Pages … /Count n »); None when not found."""
     for dico in re.findall(rb"<<(?:(?!<<).)*?/Type\s*/Pages\b.*?>>", pdf, flags=re.S):
@@ -49,7 +58,8 @@ def bilan_de_la_periode(bilan: Bilan, periode: str | None) -> Bilan:
     if periode is None:
         return bilan
     actions = bilan.premier.actions
-    return bilan.avec_actions(actions_de_la_periode(actions, bilan.annee, periode, bilan.params))
+    return bilan.memo(("periode", periode), lambda: bilan.avec_actions(
+        actions_de_la_periode(actions, bilan.annee, periode, bilan.params)))
 
 
 def nom_periode(annee: int, periode: str | None) -> str:
@@ -66,9 +76,11 @@ def tableau_copil(tdb: TableauDeBord) -> str:
         return texte_avancement(tdb.avancements.get(th)) if rang == 0 else ""
 
     lignes = lignes_indicateurs(tdb, tdb.bilan.thematiques, feuille)
-    n = tdb.bilan.annee
+    n, ths = tdb.bilan.annee, tdb.bilan.thematiques
+    (s1, l1), (s2, l2) = trace_indicateurs(tdb, ths), trace_feuilles(tdb, ths)
+    legende = tracer(f"Indicateurs clés et avancement des feuilles de route, {n}.", [*s1, *s2], *l1, *l2)
     return tableau(["Thématique", "Indicateur clé", str(n - 1), str(n), "Cible", "Feu", "Feuille de route"], lignes,
-                   f"Indicateurs clés et avancement des feuilles de route, {n}.",
+                   legende,
                    ["left", "left", "right", "right", "left", "left", "left"],
                    [" ".join(notes_du_tableau(tdb.bilan.premier, lignes) + [legende_feux()])])
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from pipeline.report import fmt
 from pipeline.report.chiffres import cellule, cible, notes_du_tableau
-from pipeline.report.sortie import tableau, texte
+from pipeline.report.sortie import SOURCE_REFERENTIEL, tableau, texte, tracer
+from pipeline.report.sortie import lignes_indicateurs as lignes_lues
 from pipeline.reportset.alertes import PART_RETARD, Alerte, alertes
 from pipeline.reportset.donnees import Bilan
 from pipeline.reportset.feux import COULEURS, MOTS, SYMBOLES, Evaluation, Feu, Regles, evaluations, selection
@@ -29,6 +30,12 @@ class TableauDeBord:
 
 
 def tableau_de_bord(bilan: Bilan) -> TableauDeBord:
+    """The year's lights, roadmap progress and alerts (computed once per Bilan: the synthesis, the COPIL pages and
+    the methodology's provenance list share it)."""
+    return bilan.memo("tableau_de_bord", lambda: calculer_tableau_de_bord(bilan))
+
+
+def calculer_tableau_de_bord(bilan: Bilan) -> TableauDeBord:
     regles, (minimum, maximum) = Regles.depuis(bilan.params), selection(bilan.params)
     evals = {th: evaluations(ctx, regles, minimum, maximum) for th, ctx in bilan.contextes.items()}
     evals["transverse"] = evaluations(bilan.transverse(), regles, 0, maximum)
@@ -63,7 +70,7 @@ def lignes_indicateurs(tdb: TableauDeBord, thematiques: list[str], derniere_colo
     """Rows: thématique (first row only), indicator, N-1, N, target, light, then `derniere_colonne(th, e, rang)`."""
     n, lignes = tdb.bilan.annee, []
     for th in thematiques:
-        ctx = tdb.bilan.contextes.get(th) or tdb.bilan.transverse()
+        ctx = contexte_de(tdb, th)
         evs = tdb.evaluations.get(th, [])
         for rang, e in enumerate(evs):
             lignes.append([f"**{texte(tdb.bilan.libelle(th))}**" if rang == 0 else "", libelle_court(ctx, e.indicateur),
@@ -71,6 +78,29 @@ def lignes_indicateurs(tdb: TableauDeBord, thematiques: list[str], derniere_colo
                            cellule(ctx, e.indicateur, e.derniere, n), cible(ctx, e.indicateur),
                            feu_md(e.feu), derniere_colonne(th, e, rang)])
     return lignes
+
+
+def contexte_de(tdb: TableauDeBord, th: str):
+    return tdb.bilan.contextes.get(th) or tdb.bilan.transverse()
+
+
+def trace_indicateurs(tdb: TableauDeBord, thematiques: list[str]) -> tuple[list, list]:
+    """(sources, data rows) behind the key indicators' rows: their values up to the report year and the targets."""
+    sources, lues = [], []
+    for th in thematiques:
+        ctx, evs = contexte_de(tdb, th), tdb.evaluations.get(th, [])
+        ids = [e.indicateur for e in evs]
+        sources += [(m.source, m.millesime) for e in evs for m in (e.precedente, e.derniere) if m is not None]
+        cibles = [ctx.cibles_de(i) for i in ids]
+        sources += [(SOURCE_REFERENTIEL, None)] if any(len(c) for c in cibles) else []
+        lues += [*lignes_lues(ctx, ids), *cibles]
+    return sources, lues
+
+
+def trace_feuilles(tdb: TableauDeBord, thematiques: list[str]) -> tuple[list, list]:
+    """(sources, data rows) behind the roadmaps' progress: the actions of each thématique in the report year."""
+    return ([("Suivi local - actions", tdb.bilan.annee), (SOURCE_REFERENTIEL, None)],
+            [tdb.bilan.contextes[th].actions_du_theme() for th in thematiques if th in tdb.bilan.contextes])
 
 
 def texte_avancement(av: Avancement | None) -> str:
@@ -116,8 +146,9 @@ def tableau_chiffres(tdb: TableauDeBord) -> str:
             lignes += [[indicateur, avant, apres, objectif, f"{feu} — {motif}"]
                        for _, indicateur, avant, apres, objectif, feu, motif in groupe]
     n = tdb.bilan.annee
-    return tableau(["Indicateur", str(n - 1), str(n), "Cible de la convention", "Feu et motif"],
-                   lignes, f"Indicateurs clés de chaque thématique, {texte(tdb.bilan.territoire)}, {n}.",
+    sources, lues = trace_indicateurs(tdb, ths)
+    legende = tracer(f"Indicateurs clés de chaque thématique, {texte(tdb.bilan.territoire)}, {n}.", sources, *lues)
+    return tableau(["Indicateur", str(n - 1), str(n), "Cible de la convention", "Feu et motif"], lignes, legende,
                    ["left", "right", "right", "left", "left"],
                    notes_du_tableau(tdb.bilan.premier, lignes) + [legende_feux()])
 
@@ -128,10 +159,11 @@ def tableau_feuilles(tdb: TableauDeBord) -> str:
         lignes.append([texte(tdb.bilan.libelle(th)), fmt.nombre(av.total), av.texte("realisees"), av.texte("en_cours"),
                        av.texte("non_engagees"), av.texte("abandonnees"), av.texte("non_renseignees"),
                        fmt.nombre(av.en_retard)])
+    sources, lues = trace_feuilles(tdb, list(tdb.avancements))
+    legende = tracer(f"Avancement des feuilles de route, {n} (nombre d'actions et part de la thématique).", sources,
+                     *lues, phrase="Source : feuilles de suivi des actions.")
     return tableau(["Thématique", "Actions", "Réalisées", "En cours", "Non engagées", "Abandonnées", "Sans suivi",
-                    "En retard"], lignes,
-                   f"Avancement des feuilles de route, {n} (nombre d'actions et part de la thématique). "
-                   "Source : feuilles de suivi des actions.", ["left"] + ["right"] * 7,
+                    "En retard"], lignes, legende, ["left"] + ["right"] * 7,
                    ["Non engagées : à engager ou reportées. En retard : reportées, abandonnées, ou lentes dans les "
                     "dernières années de la convention (règle en méthodologie)."])
 
