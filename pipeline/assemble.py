@@ -25,11 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-import nbformat
-
 from pipeline import execute, manifest
 from pipeline.config import DataLayout
-from pipeline.render import Document, get_engine, notebook_to_markdown
+from pipeline.render import Document, get_engine, html_only, notebook_to_markdown
+from pipeline.render.cache import avec_cache
 from pipeline.report import fmt
 from pipeline.reportset import chapitres, copil, lettre, suivi
 from pipeline.reportset.donnees import Bilan, charger
@@ -55,18 +54,17 @@ def report_date(annee: int) -> dt.date:
 
 
 def thematic_markdown(interim: Path, annee: int, thematique: str) -> str:
-    path = execute.executed_path(interim, annee, thematique)
-    return notebook_to_markdown(nbformat.read(str(path), as_version=4))
+    return notebook_to_markdown(execute.executed_path(interim, annee, thematique))
 
 
 class Assembleur:
     """Collects the renders of one report set, then runs them side by side (pandoc and Typst work outside the
     interpreter lock); keeps the list of written files in submission order."""
 
-    def __init__(self, bilan: Bilan, out: Path, periodes: tuple[str, ...]):
+    def __init__(self, bilan: Bilan, out: Path, periodes: tuple[str, ...], cache: Path | None = None):
         rendu = bilan.params.get("rendu", {})
         self.bilan, self.out = bilan, Path(out)
-        self.engine = get_engine(rendu.get("moteur", "pandoc-typst"))
+        self.engine = avec_cache(get_engine(rendu.get("moteur", "pandoc-typst")), cache)
         self.formats = tuple(rendu.get("formats", ("html", "pdf")))
         self.date = report_date(bilan.annee)
         self.pages = liens(bilan.annee, {th: bilan.libelle(th) for th in bilan.thematiques}, periodes,
@@ -83,34 +81,47 @@ class Assembleur:
             stem=Path(ch.stem).name, **options)
 
     def rendre(self, doc: Document, chemin: str, *, html: bool = True, pdf: bool = True, suite: str = "") -> None:
-        """Queue the HTML (menu above the body, `suite` Markdown below it) and/or the PDF of one document."""
-        dossier = self.out / Path(chemin).parent
-        if html and "html" in self.formats:
-            corps = f"{menu(self.pages, chemin, self.bilan.annee)}\n{doc.body}\n\n{suite}"
-            page = dataclasses.replace(doc, body=corps)
-            self.travaux.append((len(corps), lambda: self.engine.render(page, dossier, ("html",))))
-        if pdf and "pdf" in self.formats:
-            self.travaux.append((len(doc.body), lambda: self.engine.render(doc, dossier, ("pdf",))))
+        """Queue the HTML (menu above the body, `suite` Markdown below it) and/or the PDF of one document: one
+        render for both formats, the menu and `suite` being marked HTML-only."""
+        formats = self.formats_de(html, pdf)
+        if formats:
+            page = self.page(doc, chemin, suite) if "html" in formats else doc
+            dossier = self.out / Path(chemin).parent
+            self.travaux.append((len(page.body), lambda: self.engine.render(page, dossier, formats)))
+
+    def formats_de(self, html: bool, pdf: bool) -> tuple[str, ...]:
+        return tuple(f for f, voulu in (("html", html), ("pdf", pdf)) if voulu and f in self.formats)
+
+    def page(self, doc: Document, chemin: str, suite: str = "") -> Document:
+        """The document with the site's menu above its body and `suite` below it, both for the HTML only."""
+        corps = f"{html_only(menu(self.pages, chemin, self.bilan.annee))}\n{doc.body}\n\n{html_only(suite)}"
+        return dataclasses.replace(doc, body=corps)
 
     def rendre_copil(self, periode: str | None) -> None:
-        """Queue the COPIL page: HTML once; the PDF at the largest font size that keeps it on one page."""
+        """Queue the COPIL page: the HTML, and the PDF at the largest font size that keeps it on one page (the
+        first size with the HTML, in one render; each smaller size as a PDF alone)."""
         options = {"orientation": "paysage", "couverture": False, "sommaire": False}
         if periode:  # a semester's page is dated at the end of the semester at the latest
             options["date"] = min(self.date, suivi.date_de_fin(self.bilan.annee, periode, self.bilan.params))
         ch = copil.copil(self.bilan, periode)
-        self.rendre(self.document(ch, ch.titre, **options), f"{ch.stem}.html", pdf=False)
+        premiere, formats = self.document(ch, ch.titre, **options), self.formats_de(True, True)
+        if "pdf" not in formats:
+            self.rendre(premiere, f"{ch.stem}.html", pdf=False)
+            return
+        if "html" in formats:
+            premiere = self.page(premiere, f"{ch.stem}.html")
 
-        def pdf_une_page() -> list[Path]:
-            for taille in copil.TAILLES:
-                page = copil.copil(self.bilan, periode, taille)
-                (chemin,) = self.engine.render(self.document(page, page.titre, **options), self.out, ("pdf",))
-                if (copil.nombre_de_pages(chemin.read_bytes()) or 1) <= 1:
+        def une_page() -> list[Path]:
+            chemins = self.engine.render(premiere, self.out, formats)
+            for avant, taille in zip(copil.TAILLES, copil.TAILLES[1:]):
+                if (copil.nombre_de_pages(chemins[-1].read_bytes()) or 1) <= 1:
                     break
-                log.warning("Support du COPIL %s : plus d'une page en %s pt, nouvel essai plus serré.", ch.stem, taille)
-            return [chemin]
+                log.warning("Support du COPIL %s : plus d'une page en %s pt, nouvel essai plus serré.", ch.stem, avant)
+                page = copil.a_la_taille(ch, taille)
+                chemins[-1:] = self.engine.render(self.document(page, page.titre, **options), self.out, ("pdf",))
+            return chemins
 
-        if "pdf" in self.formats:
-            self.travaux.append((len(ch.corps), pdf_une_page))
+        self.travaux.append((len(premiere.body), une_page))
 
     def executer(self, workers: int = 0) -> list[Path]:
         """Run the queued renders side by side, the longest first; the first failure is raised."""
@@ -131,7 +142,7 @@ def build_report_set(layout: DataLayout, params: dict, annee: int, thematiques: 
                      periodes: tuple[str, ...] | list[str] = ()) -> list[Path]:
     """Render the year's documents into `out` (a staging folder) and write its manifest (last)."""
     bilan = charger(layout, params, annee, thematiques)
-    a = Assembleur(bilan, out, tuple(periodes))
+    a = Assembleur(bilan, out, tuple(periodes), cache=Path(interim) / "cache" / "rendus")
 
     thematiques_ch = []
     for th in thematiques:
@@ -144,7 +155,8 @@ def build_report_set(layout: DataLayout, params: dict, annee: int, thematiques: 
     a.rendre(a.document(accueil, f"Évaluation de la Convention territoriale globale — {annee}",
                         subtitle=f"{bilan.caf} et {bilan.territoire} · synthèse"),
              "index.html", pdf=False, suite=plan_du_rapport(a.pages))
-    annexes = [chapitres.impact_social(bilan, interim), chapitres.qualite_donnees(interim), chapitres.methodologie(bilan),
+    annexes = [chapitres.impact_social(bilan, interim), chapitres.qualite_donnees(interim),
+               chapitres.methodologie(bilan, interim, tuple(periodes)),
                glossaire(), chapitres.feuilles_de_route(bilan)]
     for ch in annexes:
         a.rendre(a.document(ch, f"{ch.titre} — rapport {annee}"), f"{ch.stem}.html", pdf=False)

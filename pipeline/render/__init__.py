@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 
 from pipeline.render.base import FORMATS, Engine, check_formats
-from pipeline.render.document import Document, notebook_to_markdown
+from pipeline.render.document import Document, html_only, notebook_to_markdown
 from pipeline.render.errors import RenderError
 
 DEFAULT_ENGINE = "pandoc-typst"
@@ -47,5 +47,6 @@ __all__ = [
     "RenderError",
     "check_formats",
     "get_engine",
+    "html_only",
     "notebook_to_markdown",
 ]

@@ -28,6 +28,7 @@ ORIENTATIONS = ("portrait", "paysage")
 REMOVE_TAGS = {"remove-cell", "remove_cell", "remove-output", "remove_output"}
 IMAGE_TYPES = ("image/png", "image/svg+xml", "image/jpeg")
 DEFAULT_ALT = "Graphique sans description textuelle"  # for bare image outputs, which the helpers should not make
+HTML_ONLY_CLASS = "html-seulement"  # a div of this class reaches the HTML output only (see html_only)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +88,12 @@ class Document:
             return int(epoch)
         midnight = dt.datetime(self.date.year, self.date.month, self.date.day, tzinfo=dt.timezone.utc)
         return int(midnight.timestamp())
+
+
+def html_only(markdown: str) -> str:
+    """`markdown` marked for the HTML output only (e.g. a page's navigation menu): the PDF leaves it out, so one
+    body serves both formats. Empty text stays empty."""
+    return f"::: {{.{HTML_ONLY_CLASS}}}\n{markdown.strip()}\n:::\n" if markdown.strip() else ""
 
 
 def notebook_to_markdown(nb_or_path: Mapping | str | Path, *, name: str | None = None) -> str:

@@ -11,6 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import orphans
 from pipeline.render.document import Document
 from pipeline.render.errors import RenderError, stderr_tail
 
@@ -103,13 +104,16 @@ class PandocRun:
 
 
 def start(args: list[str], source: Path, what: str, log_name: str) -> PandocRun:
-    """Start pandoc on the Markdown file `source`, in its folder (relative media paths resolve there).
+    """Start pandoc on `source`, in its folder (relative media paths resolve there): a Markdown file, or a `.json`
+    file that pandoc wrote (its document tree, read much faster than Markdown).
 
     Its messages go to `<folder>/<log_name>.log` (a file, not a pipe: two runs can go on side by side).
     """
-    command = [pandoc_binary(), "--from=markdown", f"--lua-filter={LUA_FILTER}", *args, source.name]
+    reader = "json" if source.suffix == ".json" else "markdown"
+    command = [pandoc_binary(), f"--from={reader}", f"--lua-filter={LUA_FILTER}", *args, source.name]
     log.debug("pandoc: %s", command)
     stderr_path = source.parent / f"{log_name}.log"
     with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(command, cwd=source.parent, stdin=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(command, cwd=source.parent, stdin=subprocess.DEVNULL, stderr=stderr,
+                                   preexec_fn=orphans.child_dies_with_us())  # no pandoc outlives a killed run
     return PandocRun(process, stderr_path, what)

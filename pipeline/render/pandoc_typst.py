@@ -1,8 +1,11 @@
 """Default engine: pandoc writes the HTML page and a Typst source, the Typst compiler (in-process) the PDF.
 
-Both pandoc processes run side by side from one Markdown file in a temporary folder; outputs are copied to
-`out_dir` only when everything succeeded. Fonts are the ones embedded in Typst, so the PDF is identical on
-every machine; its creation date is the document's date (or SOURCE_DATE_EPOCH).
+Everything happens in a temporary folder; outputs are copied to `out_dir` only when everything succeeded.
+Images given as `data:` URIs are first written to files (pandoc reads Markdown with large `data:` URIs slowly;
+`--embed-resources` puts them back into the HTML). When both formats are asked, pandoc reads the Markdown once
+into its document tree (JSON), then the HTML and Typst writers run side by side from that tree. Fonts are the
+ones embedded in Typst, so the PDF is identical on every machine; its creation date is the document's date (or
+SOURCE_DATE_EPOCH).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pipeline.render import pandoc
 from pipeline.render.base import FORMATS, check_formats, output_paths
 from pipeline.render.document import Document
 from pipeline.render.errors import RenderError
+from pipeline.render.media import RASTER, extract_images
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,10 @@ class PandocTypstEngine:
         with tempfile.TemporaryDirectory(prefix="ctg-rendu-") as tmp:
             work = Path(tmp)
             source = work / "source.md"
-            source.write_text(doc.body, encoding="utf-8")
+            source.write_text(extract_images(doc.body, work / "media", RASTER), encoding="utf-8")
+            if len(wanted) > 1:  # read the Markdown once; each writer starts from the document tree
+                pandoc.start(reading_args(doc), source, f"la lecture du document « {doc.stem} »", "lecture").wait()
+                source = work / "source.json"
             runs = {fmt: self._start(fmt, doc, source) for fmt in wanted}
             try:
                 for fmt, run in sorted(runs.items(), key=lambda item: item[0] != "pdf"):  # PDF first: Typst
@@ -53,6 +60,11 @@ class PandocTypstEngine:
         if fmt == "html":
             return pandoc.start(html_args(doc), source, f"la page HTML « {doc.stem} »", "html")
         return pandoc.start(typst_args(doc), source, f"la source Typst du PDF « {doc.stem} »", "typst")
+
+
+def reading_args(doc: Document) -> list[str]:
+    """Markdown → pandoc's document tree, with what does not depend on the output done (see templates/ctg.lua)."""
+    return ["--to=json", "--output=source.json", *pandoc.metadata_args({"lang": doc.lang})]
 
 
 def html_args(doc: Document) -> list[str]:

@@ -7,10 +7,7 @@ first, since Quarto's Typst output needs files.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
-import re
 import shutil
 import subprocess
 import tempfile
@@ -20,15 +17,14 @@ from typing import Iterable
 import yaml
 
 from pipeline.render.base import FORMATS, check_formats, output_paths
-from pipeline.render.document import Document
+from pipeline.render.document import HTML_ONLY_CLASS, Document
 from pipeline.render.errors import RenderError, stderr_tail
+from pipeline.render.media import extract_images
 
 log = logging.getLogger(__name__)
 
 QUARTO_TIMEOUT = 900  # seconds per format
 QUARTO_FORMATS = {"html": "html", "pdf": "typst"}  # our format → Quarto's --to
-DATA_IMAGE = re.compile(r"\]\(data:image/(png|jpeg|svg\+xml);base64,([A-Za-z0-9+/=\s]+)\)")
-EXTENSIONS = {"png": "png", "jpeg": "jpg", "svg+xml": "svg"}
 
 
 def quarto_binary() -> str:
@@ -68,7 +64,8 @@ def write_project(doc: Document, work: Path) -> None:
     """`_quarto.yml` (lang, html and typst formats) and `<stem>.qmd` (front matter + body) in `work`."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "_quarto.yml").write_text(_dump(project_config(doc)), encoding="utf-8")
-    body = extract_images(doc.body, work / "media")
+    body = extract_images(doc.body, work / "media").replace(  # Quarto's own way of saying « HTML only »
+        f"::: {{.{HTML_ONLY_CLASS}}}", '::: {.content-visible when-format="html"}')
     if doc.banner:
         body = f"::: {{.callout-warning appearance=\"simple\"}}\n**{doc.banner}**\n:::\n\n{body}"
     (work / f"{doc.stem}.qmd").write_text(f"---\n{_dump(front_matter(doc))}---\n\n{body}", encoding="utf-8")
@@ -92,20 +89,6 @@ def front_matter(doc: Document) -> dict:
     if subtitle:
         matter["subtitle"] = subtitle
     return matter
-
-
-def extract_images(markdown: str, media: Path) -> str:
-    """Write each `data:` image to `media/<sha1>.<ext>` and link it relatively instead."""
-
-    def save(match: re.Match) -> str:
-        kind, payload = match.group(1), "".join(match.group(2).split())
-        content = base64.b64decode(payload)
-        name = f"{hashlib.sha1(content).hexdigest()}.{EXTENSIONS[kind]}"
-        media.mkdir(parents=True, exist_ok=True)
-        (media / name).write_bytes(content)
-        return f"](media/{name})"
-
-    return DATA_IMAGE.sub(save, markdown)
 
 
 def run_quarto(binary: str, doc: Document, work: Path, fmt: str) -> None:

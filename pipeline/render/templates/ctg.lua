@@ -1,5 +1,11 @@
 --[[ Pandoc Lua filter shared by the HTML and Typst outputs of the pandoc-typst engine.
 
+It runs in one of two passes. The reading pass (`--to=json`, when one body gives both the HTML and the PDF)
+only does what does not depend on the output (2); the writing pass (`--to=html5` or `--to=typst`, from the
+Markdown or from that JSON) does the rest, and 2 only when the reading pass has not (metadata `ctg-espaces`).
+
+0. Divs with class `html-seulement` (e.g. the site's navigation menu) are kept in HTML (without the div) and
+   dropped from every other output.
 1. Raw HTML blocks (e.g. a DataFrame's HTML table) are re-read as pandoc blocks for non-HTML outputs,
    so that they reach the PDF as real tables instead of being dropped.
 2. French typography (lang fr*): a non-breaking space before : ; ! ? » and after «.
@@ -9,9 +15,9 @@
 5. `ctg-long` is set when the body has at least 3 headings: the templates show a table of contents then.
 6. Column widths are left to the browser and Typst (pipe tables would get relative widths from their
    dash counts); HTML only: tables are wrapped in <div class="tableau"> so that wide tables scroll on a phone.
-7. Typst only: images given as data: URIs are written to media/<sha1>.<ext> (the current folder is the work
-   folder) and referenced with their description as `alt`, which pandoc's Typst writer would drop; the
-   tagged PDF then carries the alternative text.
+7. Typst only: images below media/ (written there by the engine) and images given as data: URIs (written to
+   media/<sha1>.<ext> here; the current folder is the work folder) are referenced with their description as
+   `alt`, which pandoc's Typst writer would drop; the tagged PDF then carries the alternative text.
 8. Typst only: divs with class encadre, avertissement or bandeau-illustration become boxes (box-note,
    box-warning in ctg.typ; the HTML styles the same classes in ctg.css).
 ]]
@@ -31,11 +37,15 @@ local function warn(message)
   end
 end
 
-local raw_html = {
-  RawBlock = function(el)
-    if el.format == "html" and not is_html() then
-      return pandoc.read(el.text, "html").blocks
+local READING = FORMAT == "json"
+local HTML_ONLY = "html-seulement"
+
+local html_only = {
+  Div = function(div)
+    if READING or not div.classes:includes(HTML_ONLY) then
+      return nil
     end
+    return is_html() and div.content or {}
   end,
 }
 
@@ -44,26 +54,52 @@ local function needs_space_before(text)
   return first == ":" or first == ";" or first == "!" or first == "?" or text:sub(1, 2) == "»"
 end
 
+-- nil when nothing changes: pandoc then keeps its own list instead of reading ours back (most lists)
 local function space_inlines(inlines)
+  local changed = false
   for i = 1, #inlines - 1 do
-    local before, current, following = inlines[i - 1], inlines[i], inlines[i + 1]
-    if current.t == "Space" then
-      if following.t == "Str" and needs_space_before(following.text) then
+    if inlines[i].t == "Space" then
+      local before, following = inlines[i - 1], inlines[i + 1]
+      if (following.t == "Str" and needs_space_before(following.text))
+          or (before and before.t == "Str" and before.text:sub(-2) == "«") then
         inlines[i] = pandoc.Str(NBSP)
-      elseif before and before.t == "Str" and before.text:sub(-2) == "«" then
-        inlines[i] = pandoc.Str(NBSP)
+        changed = true
       end
     end
   end
-  return inlines
+  return changed and inlines or nil
+end
+
+local function is_french(meta)
+  return pandoc.utils.stringify(meta.lang or ""):sub(1, 2) == "fr"
 end
 
 local french_spacing = {
   Pandoc = function(doc)
-    local lang = pandoc.utils.stringify(doc.meta.lang or "")
-    if lang:sub(1, 2) == "fr" then
-      return doc:walk({ Inlines = space_inlines })
+    if doc.meta["ctg-espaces"] or not is_french(doc.meta) then
+      return nil
     end
+    doc = doc:walk({ Inlines = space_inlines })
+    doc.meta["ctg-espaces"] = true
+    return doc
+  end,
+}
+
+-- After the reading pass, the blocks re-read from raw HTML still need the French spacing.
+local raw_html = {
+  Pandoc = function(doc)
+    if is_html() or READING then
+      return nil
+    end
+    local respace = doc.meta["ctg-espaces"] and is_french(doc.meta)
+    return doc:walk({
+      RawBlock = function(el)
+        if el.format == "html" then
+          local blocks = pandoc.read(el.text, "html").blocks
+          return respace and blocks:walk({ Inlines = space_inlines }) or blocks
+        end
+      end,
+    })
   end,
 }
 
@@ -73,21 +109,33 @@ local function typst_string(text)
   return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
 end
 
+-- A data: URI's image, written to media/<sha1>.<ext>; its path, or nil for a type Typst cannot show.
+local function media_file(src)
+  local mime, contents = pandoc.mediabag.fetch(src)
+  local extension = EXTENSIONS[mime]
+  if not extension then
+    return nil
+  end
+  local path = "media/" .. pandoc.sha1(contents) .. "." .. extension
+  pandoc.system.make_directory("media", true)
+  local file = assert(io.open(path, "wb"))
+  file:write(contents)
+  file:close()
+  return path
+end
+
 local typst_images = {
   Image = function(img)
-    if FORMAT ~= "typst" or img.src:sub(1, 5) ~= "data:" then
-      return nil
+    local path = img.src
+    if FORMAT ~= "typst" or not (path:sub(1, 6) == "media/" or path:sub(1, 5) == "data:") then
+      return nil  -- other images are left to pandoc's writer (--extract-media copies them below the work folder)
     end
-    local mime, contents = pandoc.mediabag.fetch(img.src)
-    local extension = EXTENSIONS[mime]
-    if not extension then
-      return nil
+    if path:sub(1, 5) == "data:" then
+      path = media_file(path)
+      if not path then
+        return nil
+      end
     end
-    local path = "media/" .. pandoc.sha1(contents) .. "." .. extension
-    pandoc.system.make_directory("media", true)
-    local file = assert(io.open(path, "wb"))
-    file:write(contents)
-    file:close()
     local alt = img.attributes.alt
     if not alt or alt == "" then
       alt = pandoc.utils.stringify(img.caption)
@@ -160,4 +208,13 @@ local structure = {
   end,
 }
 
-return { raw_html, french_spacing, typst_images, typst_boxes, structure }
+if READING then
+  return { french_spacing }
+end
+local filters = { html_only, raw_html, french_spacing }
+if FORMAT == "typst" then
+  table.insert(filters, typst_images)
+  table.insert(filters, typst_boxes)
+end
+table.insert(filters, structure)
+return filters

@@ -1,0 +1,99 @@
+"""A cache in front of a rendering engine: a document already rendered is copied, not rendered again.
+
+The key is a sha256 of everything the output depends on: the engine's name, the formats, every field of the
+`Document` (body, title, date, options…), the rendering code and templates (pipeline/render/) and the versions of
+pandoc and Typst. Same key, same bytes (rendering is deterministic), so copying is exact. Entries live in
+`data/interim/<siren>/cache/rendus/<key>/`; an entry unused for `JOURS` days is removed.
+Only the pandoc-typst engine is cached (a user's Quarto can change under us without a version we can read cheaply).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterable
+
+from pipeline.render.base import FORMATS, Engine, check_formats, output_paths
+from pipeline.render.document import Document
+
+JOURS = 30
+CACHED_ENGINES = {"pandoc-typst"}
+
+
+@functools.cache
+def _code() -> str:
+    """Fingerprint of the rendering code and templates, and of the pandoc and Typst versions."""
+    h = hashlib.sha256()
+    dossier = Path(__file__).resolve().parent
+    for path in sorted(p for p in dossier.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(dossier).as_posix().encode() + b"\0" + path.read_bytes())
+    for paquet in ("pypandoc-binary", "typst"):
+        try:
+            h.update(f"{paquet}={importlib.metadata.version(paquet)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{paquet}=?".encode())
+    return h.hexdigest()
+
+
+def cle(engine: Engine, doc: Document, formats: tuple[str, ...]) -> str:
+    champs = dataclasses.asdict(doc)
+    texte = json.dumps({"moteur": engine.name, "formats": formats, "document": champs,
+                        "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "")},
+                       sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((_code() + texte).encode()).hexdigest()
+
+
+class CachedEngine:
+    """Same interface as the engine it wraps (`render(doc, out_dir, formats) -> list[Path]`)."""
+
+    def __init__(self, engine: Engine, dossier: Path):
+        self.engine, self.dossier = engine, Path(dossier)
+        self.name = engine.name
+        self.copies = self.rendus = 0  # counters, for the run's summary and the tests
+
+    def render(self, doc: Document, out_dir: Path, formats: Iterable[str] = FORMATS) -> list[Path]:
+        wanted = check_formats(formats)
+        targets = output_paths(doc, out_dir, wanted)
+        entree = self.dossier / cle(self.engine, doc, wanted)
+        if all((entree / t.name).is_file() for t in targets):
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            for t in targets:
+                shutil.copyfile(entree / t.name, t)
+            os.utime(entree)
+            self.copies += 1
+            return targets
+        paths = self.engine.render(doc, out_dir, wanted)
+        self.rendus += 1
+        tmp = entree.with_name(f".{entree.name}.{os.getpid()}.{id(doc)}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for p in paths:
+            shutil.copyfile(p, tmp / p.name)
+        try:
+            os.replace(tmp, entree)
+        except OSError:  # another thread stored the same entry first
+            shutil.rmtree(tmp, ignore_errors=True)
+        return paths
+
+    def purger(self, jours: int = JOURS) -> None:
+        """Remove entries unused for `jours` days (and leftovers of interrupted writes)."""
+        limite = time.time() - jours * 86400
+        if not self.dossier.is_dir():
+            return
+        for entree in self.dossier.iterdir():
+            if entree.name.startswith(".") or entree.stat().st_mtime < limite:
+                shutil.rmtree(entree, ignore_errors=True)
+
+
+def avec_cache(engine: Engine, dossier: Path | None) -> Engine:
+    """`engine` behind a cache in `dossier` (unchanged when `dossier` is None or the engine is not cacheable)."""
+    if dossier is None or engine.name not in CACHED_ENGINES:
+        return engine
+    return CachedEngine(engine, dossier)
