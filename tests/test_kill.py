@@ -180,9 +180,9 @@ def test_sigkill_during_notebook_execution(workspace, snapshots, tmp_path):
     assert not staging(reports)
 
 
-@pytest.mark.xfail(strict=True, reason="execute.run_all's pool workers outlive a SIGKILLed parent: they wait "
-                   "forever on the task queue (fix: a worker initializer calling prctl(PR_SET_PDEATHSIG, SIGKILL))")
 def test_no_process_outlives_a_sigkilled_run():
+    """Pool workers die with the run (pipeline.orphans), kernels with their worker or template, the template with
+    its owner."""
     try:
         assert LEFT_BEHIND
         assert_no_orphan(LEFT_BEHIND, grace=5)

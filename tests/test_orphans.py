@@ -1,0 +1,68 @@
+"""pipeline.orphans: a child set to die with its parent is SIGKILLed when the parent is, and a child whose parent
+is already gone when it asks exits at once (the race between fork and prctl)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from pipeline import orphans
+
+pytestmark = pytest.mark.skipif(not orphans.supported(), reason="PR_SET_PDEATHSIG is Linux only")
+
+# A parent that starts a grandchild (either through preexec_fn or by the grandchild's own call), prints its pid,
+# then sleeps until killed.
+PARENT = """
+import os, subprocess, sys, time
+from pipeline import orphans
+mode = sys.argv[1]
+if mode == "preexec":
+    child = subprocess.Popen(["sleep", "300"], preexec_fn=orphans.child_dies_with_us())
+else:
+    code = "import sys, time; from pipeline import orphans; orphans.die_with_parent(int(sys.argv[1])); time.sleep(300)"
+    child = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())])
+print(child.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("mode", ["preexec", "initializer"])
+def test_child_is_killed_with_its_parent(mode):
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, mode], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    try:
+        time.sleep(0.5)  # the initializer variant has called prctl by now
+        assert psutil.Process(child).is_running()
+        parent.kill()
+        parent.wait()
+        assert gone(child, within=5), f"child {child} outlived its SIGKILLed parent"
+    finally:
+        parent.kill()
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_child_whose_parent_already_ended_exits_at_once():
+    code = "from pipeline import orphans; orphans.die_with_parent(1); import time; time.sleep(300)"
+    proc = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert proc.returncode == 1
