@@ -89,8 +89,13 @@ def run(
     data_dir: Path = DataDirOpt,
     reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Dossier où publier les rapports."),
     periode: Optional[list[str]] = typer.Option(None, "--periode", metavar="S1|S2", help="Ajoute le support du comité de pilotage du semestre (copil_<annee>_S1.pdf…), d'après les dates de suivi des actions (répétable)."),
+    sans_cache: bool = typer.Option(False, "--sans-cache", help="Refait tout, sans réutiliser ce qu'une exécution précédente a produit à partir des mêmes données."),
 ) -> None:
     """Valide les données, calcule les indicateurs, exécute les notebooks et publie les rapports.
+
+    Seul ce qui dépend d'une donnée, d'un paramètre ou d'un code modifié est refait : une thématique dont les
+    données n'ont pas changé n'est pas recalculée, et si rien n'a changé depuis la dernière exécution la
+    commande s'arrête aussitôt (« rien à refaire »). --sans-cache refait tout.
 
     Les rapports sont publiés dans REPORTS_DIR/<territoire>/<annee>/ seulement quand ils sont complets :
     une exécution qui échoue laisse les rapports déjà publiés intacts. Avec --periode S1, le support du comité
@@ -101,7 +106,7 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from pipeline.config import THEMATIQUES, load_params
-    from pipeline.run import RunOptions, run as run_pipeline
+    from pipeline.run import RunOptions, run as run_pipeline, up_to_date
 
     params = load_params()
     lay = layout(data_dir, territoire)
@@ -114,6 +119,13 @@ def run(
     periodes = [p.upper() for p in dict.fromkeys(periode or [])]
     if any(p not in periodes_connues for p in periodes):
         fail(f"[red]Période inconnue : {', '.join(p for p in periodes if p not in periodes_connues)}[/red]. Valeurs possibles : {', '.join(periodes_connues)}.", 2)
+    opts = RunOptions(lay, params, annees, themes, Path(reports_dir), jobs, periodes=periodes, cache=not sans_cache)
+    if up_to_date(opts):
+        console.print("[green]Rien à refaire :[/green] données, paramètres et code inchangés depuis la dernière "
+                      "exécution ; les rapports publiés sont à jour.")
+        for a in annees:
+            console.print(f"[green]Rapports à jour :[/green] {Path(reports_dir) / lay.territoire / str(a)}")
+        return
     total = 2 + len(annees) * (len(themes) + len(params.get("chapitres", []))) + len(annees)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
@@ -122,7 +134,7 @@ def run(
         def step(message: str) -> None:
             progress.update(task, advance=1, description=message)
 
-        opts = RunOptions(lay, params, annees, themes, Path(reports_dir), jobs, on_progress=step, periodes=periodes)
+        opts.on_progress = step
         try:
             published = run_pipeline(opts)
         except Exception as exc:  # noqa: BLE001 - turned into an exit code with a French message

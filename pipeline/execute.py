@@ -13,9 +13,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import nbformat
+if TYPE_CHECKING:
+    import nbformat
 
 from pipeline.config import NOTEBOOKS_DIR, ROOT
 
@@ -46,11 +47,16 @@ class Job:
     def source(self) -> Path:
         return self.notebook or NOTEBOOKS_DIR / f"{self.thematique}.ipynb"
 
-    def parameters(self) -> dict:
+    def parameters(self, cwd: Path | None = None) -> dict:
+        """The notebook's parameters. `data_dir` is absolute, or relative to `cwd` (the kernel's working
+        directory) when it lies below it: an executed notebook must not depend on where the project is."""
+        data_dir = Path(self.data_dir).resolve()
+        if cwd is not None and data_dir.is_relative_to(Path(cwd).resolve()):
+            data_dir = data_dir.relative_to(Path(cwd).resolve())
         return {
             "territoire": self.territoire,
             "annee": int(self.annee),
-            "data_dir": str(Path(self.data_dir).resolve()),
+            "data_dir": data_dir.as_posix(),
             "thematique": self.thematique,
         }
 
@@ -102,7 +108,7 @@ def run_one(job: Job, timeout: int = 600, fork: bool | None = None) -> Path:
             nb = pm.execute_notebook(
                 str(job.source),
                 str(tmp),
-                parameters=job.parameters(),
+                parameters=job.parameters(cwd=ROOT),
                 kernel_name=KERNEL_NAME,
                 cwd=str(ROOT),
                 progress_bar=False,
@@ -130,9 +136,20 @@ def run_one(job: Job, timeout: int = 600, fork: bool | None = None) -> Path:
             raise ExecutionError(
                 f"Impossible d'exécuter le notebook « {job.thematique} » ({job.annee}) : {exc}"
             ) from exc
+    import nbformat  # imported here: its import costs seconds, and the publish stage needs only executed_path
+
     nbformat.write(normalise(nb), str(tmp))
     os.replace(tmp, job.output)
     return job.output
+
+
+def _start_worker(template, parent: int) -> None:
+    """Pool worker initializer: die with the parent (a SIGKILLed run leaves no worker waiting on the task queue,
+    see pipeline.orphans), then use the parent's kernel template."""
+    from pipeline import kernels, orphans
+
+    orphans.die_with_parent(parent)
+    kernels.attach(template)
 
 
 def run_all(
@@ -161,7 +178,7 @@ def run_all(
             return paths
         results: dict[Job, Path] = {}
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)), initializer=kernels.attach, initargs=(template,)
+            max_workers=min(workers, len(jobs)), initializer=_start_worker, initargs=(template, os.getpid())
         ) as pool:
             futures = {pool.submit(run_one, job, timeout, fork): job for job in jobs}
             for fut in as_completed(futures):

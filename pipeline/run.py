@@ -6,12 +6,19 @@ same outputs. Each stage is a plain function you can read top to bottom.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pipeline import execute
+from typing import TYPE_CHECKING
+
+from pipeline import incremental
 from pipeline.config import DataLayout
+
+if TYPE_CHECKING:  # pipeline.execute imports nbformat and papermill: only when notebooks are executed
+    from pipeline import execute
 
 
 @dataclass
@@ -24,6 +31,7 @@ class RunOptions:
     jobs: int = 0
     on_progress: Callable[[str], None] = field(default=lambda message: None)
     periodes: list[str] = field(default_factory=list)  # semester COPIL pages to add (S1, S2)
+    cache: bool = True  # reuse what an earlier run produced from the same inputs (pipeline.incremental)
 
 
 def interim_dir(layout: DataLayout) -> Path:
@@ -57,6 +65,8 @@ def stage_prepare(layout: DataLayout, params: dict) -> dict[str, Path]:
 
 
 def execution_jobs(layout: DataLayout, annees: list[int], thematiques: list[str]) -> list[execute.Job]:
+    from pipeline import execute
+
     interim = interim_dir(layout)
     return [
         execute.Job(th, annee, layout.territoire, layout.data_dir, execute.executed_path(interim, annee, th))
@@ -70,14 +80,43 @@ def chapters(params: dict) -> list[str]:
     return list(params.get("chapitres", []))
 
 
+def notebook_keys(opts: RunOptions, jobs: list[execute.Job]) -> dict[execute.Job, str | None]:
+    """Each notebook's key (pipeline.incremental): its data slice is its thématique's, or every thématique's
+    ("*") for a chapter such as impact_social."""
+    commune = incremental.cle_commune(opts.layout, opts.params)
+    empreintes = incremental.lire_empreintes(opts.layout)
+    return {
+        job: incremental.cle_notebook(
+            job.source, job.parameters(), commune,
+            empreintes.get(job.thematique if job.thematique in opts.thematiques else "*", {}).get(str(job.annee)))
+        for job in jobs
+    }
+
+
 def stage_execute(opts: RunOptions) -> list[Path]:
+    """Execute the notebooks whose inputs changed since they were last executed (all of them without cache)."""
+    from pipeline import execute
+
     jobs = execution_jobs(opts.layout, opts.annees, opts.thematiques + chapters(opts.params))
+    registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_NOTEBOOKS)
+    keys = notebook_keys(opts, jobs)
+    todo = [job for job in jobs if not (opts.cache and registre.a_jour(job.output, keys[job]))]
+    for job in jobs:
+        if job not in todo:
+            opts.on_progress(f"{job.thematique} {job.annee} (inchangé)")
     timeout = int(opts.params.get("execution", {}).get("timeout", 600))
     workers = opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0))
-    return execute.run_all(
-        jobs, workers=workers, timeout=timeout, fork=opts.params.get("execution", {}).get("fork"),
-        on_done=lambda job: opts.on_progress(f"{job.thematique} {job.annee}"),
-    )
+
+    def done(job: execute.Job) -> None:
+        registre.noter(job.output, keys[job])
+        opts.on_progress(f"{job.thematique} {job.annee}")
+
+    try:
+        execute.run_all(todo, workers=workers, timeout=timeout, fork=opts.params.get("execution", {}).get("fork"),
+                        on_done=done)
+    finally:
+        registre.enregistrer()  # what was executed before a failure is not executed again
+    return [job.output for job in jobs]
 
 
 def stage_publish(layout: DataLayout, params: dict, annee: int, thematiques: list[str], reports_dir: Path,
@@ -99,20 +138,145 @@ def stage_publish(layout: DataLayout, params: dict, annee: int, thematiques: lis
     return publish.publish(staging, target)
 
 
+def run_state(opts: RunOptions) -> incremental.Etat:
+    """The key of this run (inputs, parameters, code, options) and its outputs: see pipeline.incremental."""
+    return incremental.etat_run(opts.layout, opts.annees, opts.thematiques, chapters(opts.params), opts.reports_dir,
+                                opts.periodes, interim_dir(opts.layout))
+
+
+def up_to_date(opts: RunOptions) -> bool:
+    """True when an identical run already produced every output and nothing was touched since (cheap check)."""
+    return opts.cache and run_state(opts).a_jour()
+
+
+def stage_validate_prepare(opts: RunOptions) -> None:
+    """Validate, prepare and check the processed tables — skipped when the inputs, parameters and code are those
+    of the last successful preparation and its outputs are untouched."""
+    layout, params = opts.layout, opts.params
+    registre = incremental.Registre(interim_dir(layout) / incremental.CLES_PREPARATION)
+    key = incremental.cle_preparation(layout, params)
+    outputs = {str(path) for path in incremental.sorties_preparation(layout, interim_dir(layout))}
+    if opts.cache and outputs and outputs == set(registre.entrees) and all(
+            registre.a_jour(Path(path), key) for path in outputs):
+        opts.on_progress("données inchangées : validation et préparation déjà faites")
+        opts.on_progress("tables préparées inchangées")
+        return
+    opts.on_progress("validation des données")
+    checked = stage_validate(layout, params)
+    opts.on_progress("préparation des tables")
+    stage_prepare(layout, params)
+    stage_check_processed(layout, params, checked)
+    registre.entrees.clear()
+    for path in incremental.sorties_preparation(layout, interim_dir(layout)):
+        registre.noter(path, key)
+    registre.enregistrer()
+
+
 def run(opts: RunOptions) -> list[Path]:
-    """Validate, prepare, execute every (thématique, année), then publish one report set per year."""
+    """Validate, prepare, execute every (thématique, année), then publish one report set per year.
+
+    With the cache on (default), whatever an earlier run produced from the same inputs is reused
+    (pipeline.incremental); the reports are the same bytes either way.
+    """
     from pipeline import publish
 
+    state = run_state(opts)
+    state.oublier()  # until this run succeeds
     publish.recover(Path(opts.reports_dir) / opts.layout.territoire)
-    opts.on_progress("validation des données")
-    checked = stage_validate(opts.layout, opts.params)
-    opts.on_progress("préparation des tables")
-    stage_prepare(opts.layout, opts.params)
-    stage_check_processed(opts.layout, opts.params, checked)
+    stage_validate_prepare(opts)
     stage_execute(opts)
-    published = []
-    for annee in opts.annees:
-        published.append(stage_publish(opts.layout, opts.params, annee, opts.thematiques, opts.reports_dir,
-                                       opts.periodes))
-        opts.on_progress(f"rapports {annee} publiés")
+    published = stage_publish_all(opts)
+    state.enregistrer()
     return published
+
+
+def publish_key(opts: RunOptions, annee: int) -> str | None:
+    """What one year's report set is made of: its executed notebooks, the data checks' report, every-thématique
+    data slice of the year, shared inputs, parameters, code and options (None: unknown, always publish)."""
+    from pipeline import execute
+
+    interim = interim_dir(opts.layout)
+    donnees = incremental.lire_empreintes(opts.layout).get("*", {}).get(str(annee))
+    if not donnees:
+        return None
+    notebooks = [execute.executed_path(interim, annee, th) for th in opts.thematiques + chapters(opts.params)]
+    return incremental.cle_notebook(
+        interim / "validation.json",
+        {"params": opts.params, "thematiques": opts.thematiques, "periodes": list(opts.periodes), "annee": annee,
+         "notebooks": incremental.empreinte_fichiers(notebooks, interim),
+         "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "")},
+        incremental.cle_commune(opts.layout, opts.params), donnees)
+
+
+def refresh_manifest(opts: RunOptions, annee: int) -> None:
+    """Rewrite the manifest of a report set that did not need rebuilding (current inputs and code state), as a
+    full build would."""
+    from pipeline import manifest
+
+    target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
+    data = manifest.build_manifest(target, layout=opts.layout, params=opts.params, annee=annee)
+    incremental.ecrire_texte(target / manifest.MANIFEST_NAME, manifest.dumps(data))
+
+
+def published_intact(target: Path) -> bool:
+    """True when every output listed in the set's manifest is there, unmodified, and nothing else was added."""
+    from pipeline import manifest
+
+    try:
+        listed = manifest.read_manifest(target).sorties
+    except manifest.ManifestError:
+        return False
+    present = {p.relative_to(target).as_posix(): p for p in manifest.output_files(target)}
+    return set(present) == set(listed) and all(
+        incremental.sha256_fichier(present[name]) == out.sha256 for name, out in listed.items())
+
+
+def stage_publish_all(opts: RunOptions) -> list[Path]:
+    """Publish every year's report set whose content may have changed (years side by side in worker processes
+    when there are several); a set whose inputs are those it was built from only gets its manifest refreshed."""
+    registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_PUBLICATION)
+    keys = {annee: publish_key(opts, annee) for annee in opts.annees}
+    todo = []
+    for annee in opts.annees:
+        target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
+        entree = registre.entrees.get(str(target))
+        if opts.cache and keys[annee] and entree and entree[0] == keys[annee] and published_intact(target):
+            refresh_manifest(opts, annee)
+            opts.on_progress(f"rapports {annee} inchangés")
+        else:
+            registre.entrees.pop(str(target), None)
+            todo.append(annee)
+    registre.enregistrer()
+    _publish_years(opts, todo)
+    for annee in todo:
+        registre.entrees[str(report_dir(opts.reports_dir, opts.layout.territoire, annee))] = [keys[annee], ""]
+    registre.entrees = {k: v for k, v in registre.entrees.items() if v[0]}
+    registre.enregistrer()
+    return [report_dir(opts.reports_dir, opts.layout.territoire, a) for a in opts.annees]
+
+
+def _publish_years(opts: RunOptions, annees: list[int]) -> None:
+    args = [(opts.layout, opts.params, annee, opts.thematiques, opts.reports_dir, tuple(opts.periodes))
+            for annee in annees]
+    workers = min(len(args), opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0)) or os.cpu_count() or 1)
+    if workers <= 1:
+        for a in args:
+            stage_publish(*a)
+            opts.on_progress(f"rapports {a[2]} publiés")
+        return
+    import multiprocessing
+
+    from pipeline import orphans
+
+    # spawn, not fork: the parent has threads (progress bar); each worker imports the renderer once
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=orphans.die_with_parent, initargs=(os.getpid(),)) as pool:
+        futures = {pool.submit(stage_publish, *a): a[2] for a in args}
+        try:
+            for future in as_completed(futures):
+                future.result()
+                opts.on_progress(f"rapports {futures[future]} publiés")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
