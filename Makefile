@@ -12,12 +12,13 @@ export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 export PYTHONHASHSEED := 0
 
-.PHONY: help install system-deps report test bench lab clean
+.PHONY: help install system-deps report test bench bench-kernels lab clean
 
 help:
 	@echo "make report   installe, valide les données et produit les rapports dans reports/"
 	@echo "make test     installe puis lance toute la suite de tests"
-	@echo "make bench    mesure les performances (bench/)"
+	@echo "make bench    compare ctg run à la boucle naïve papermill + nbconvert + pandoc (bench/run.py)"
+	@echo "make bench-kernels  compare les noyaux dupliqués aux noyaux papermill (bench/kernels.py)"
 	@echo "make lab      ouvre JupyterLab sur le noyau du projet"
 
 # uv is bootstrapped with pip when absent; dependencies come from the committed uv.lock.
@@ -44,6 +45,9 @@ test: install system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-kernels: install
 	$(PY) bench/kernels.py
 
 lab: install
