@@ -54,11 +54,16 @@ def publish(staging: Path, target: Path) -> Path:
     return target
 
 
-def recover(parent: Path) -> None:
-    """Clean up after an interrupted run: drop staging folders, restore a set left swapped out."""
+def recover(parent: Path, only: str | None = None) -> None:
+    """Clean up after an interrupted run: drop staging folders, restore a set left swapped out.
+
+    `only`: the name of one set (e.g. "2024") — leave other sets' folders alone (another year may be being
+    published at the same time, by a parallel worker)."""
     if not parent.is_dir():
         return
     for path in sorted(parent.iterdir()):
+        if only is not None and not path.name.startswith((f".staging-{only}-", f".ancien-{only}-")):
+            continue
         if path.name.startswith(".staging-"):
             shutil.rmtree(path, ignore_errors=True)
         elif path.name.startswith(".ancien-"):

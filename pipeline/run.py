@@ -126,7 +126,7 @@ def stage_publish(layout: DataLayout, params: dict, annee: int, thematiques: lis
     from pipeline import assemble, publish
 
     target = report_dir(reports_dir, layout.territoire, annee)
-    publish.recover(target.parent)
+    publish.recover(target.parent, only=target.name)  # other years may be being published side by side
     staging = publish.staging_dir(target)
     try:
         assemble.build_report_set(layout, params, annee, thematiques, interim_dir(layout), staging, periodes)

@@ -54,3 +54,13 @@ def test_recover_removes_staging_and_restores_swapped_out_set(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["2022", "2023"]
     assert (tmp_path / "2023" / "index.html").read_text() == "published 2023"
     assert (tmp_path / "2022" / "index.html").read_text() == "2022"
+
+
+def test_recover_of_one_year_leaves_other_years_being_published(tmp_path):
+    """Years are published side by side: cleaning up before publishing 2023 must not remove 2024's staging."""
+    s2023, s2024 = pub.staging_dir(tmp_path / "2023"), pub.staging_dir(tmp_path / "2024")
+    (s2024 / "index.html").write_text("en cours")
+    pub.recover(tmp_path, only="2023")
+    assert not s2023.exists() and (s2024 / "index.html").read_text() == "en cours"
+    pub.recover(tmp_path)
+    assert not s2024.exists()
