@@ -70,6 +70,7 @@ class Contexte:
         self._groupes: dict[tuple, pd.DataFrame] = {}
         self._mesures = _mesures(t)
         self._infos: dict[str, dict] = {}
+        self._cibles: dict[str, pd.DataFrame] = {}
         self._noms = dict(zip(self.communes["code_insee"], self.communes["commune"]))
 
     # --- convention years -------------------------------------------------------------------------------
@@ -149,13 +150,17 @@ class Contexte:
 
     def cibles_de(self, indicateur: str) -> pd.DataFrame:
         """The convention's targets for an indicator (rows of cibles_frame naming it, or named by the
-        catalogue's `cible`, an id or a list of ids), by deadline."""
+        catalogue's `cible`, an id or a list of ids), by deadline. Computed once per indicator (do not modify
+        the frame returned)."""
         c = self.cibles
         if c.empty:
             return c
-        ref = self.info(indicateur)["cible"]
-        refs = ref if isinstance(ref, (list, tuple)) else [ref] if ref else []
-        return c[(c["indicateur"] == indicateur) | c["cible_id"].isin(refs)].sort_values(["annee", "cible_id"])
+        if indicateur not in self._cibles:
+            ref = self.info(indicateur)["cible"]
+            refs = ref if isinstance(ref, (list, tuple)) else [ref] if ref else []
+            self._cibles[indicateur] = c[(c["indicateur"] == indicateur) | c["cible_id"].isin(refs)].sort_values(
+                ["annee", "cible_id"])
+        return self._cibles[indicateur]
 
     # --- places -----------------------------------------------------------------------------------------
     def nom_commune(self, code_insee: str) -> str:
