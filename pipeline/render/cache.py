@@ -30,10 +30,10 @@ CACHED_ENGINES = {"pandoc-typst"}
 @functools.cache
 def _code() -> str:
     """Fingerprint of the rendering code and templates, and of the pandoc and Typst versions."""
-    h = hashlib.sha256()
+    from pipeline.incremental import _fichiers, empreinte_fichiers
+
     dossier = Path(__file__).resolve().parent
-    for path in sorted(p for p in dossier.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(path.relative_to(dossier).as_posix().encode() + b"\0" + path.read_bytes())
+    h = hashlib.sha256(empreinte_fichiers(_fichiers(dossier), dossier).encode())
     for paquet in ("pypandoc-binary", "typst"):
         try:
             h.update(f"{paquet}={importlib.metadata.version(paquet)}".encode())
