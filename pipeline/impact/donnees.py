@@ -108,12 +108,13 @@ def charger(territoire: str, annee: int, data_dir: str | Path, params: dict | No
     ref = load_referentiel(layout.referentiel)
     ids = [t.id for t in ref.thematiques]
     themes = [t for t in params.get("thematiques", ids) if t in ids] or ids
-    base = contexte_rapport(str(territoire), int(annee), data_dir, themes[0], toutes_thematiques=True)
     entrees = load_catalogue(catalogue_path(params))
     catalogue = catalogue_frame(entrees)
     catalogue["modele_logique"] = [niveaux(e) for e in entrees.values()]
     catalogue["type_formule"] = [e["formule"].get("type") if isinstance(e["formule"], dict) else "reference"
                                  for e in entrees.values()]
+    base = contexte_rapport(str(territoire), int(annee), data_dir, themes[0], toutes_thematiques=True,
+                            params=params, referentiel=ref, catalogue=catalogue)
     ctx = dataclasses.replace(base, thematique=TRANSVERSE, libelle_thematique="Impact social", catalogue=catalogue,
                               plan=ref.actions_frame(), priorites=[])
     indice, source = lire_indice_prix(layout)

@@ -19,7 +19,7 @@ from pipeline.config import DataLayout, load_params
 from pipeline.indicators import load_catalogue
 from pipeline.inputs.vocabulary import load_vocabulary
 from pipeline.prepare import catalogue_path
-from pipeline.referential import load_referentiel
+from pipeline.referential import Referentiel, load_referentiel
 from pipeline.report import textes
 from pipeline.report.contexte import Contexte
 from pipeline.sample import is_illustrative
@@ -33,15 +33,17 @@ CATALOGUE_COLONNES = ["libelle", "thematique", "unite", "sens", "source", "nivea
 
 
 def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str, *,
-             toutes_thematiques: bool = False) -> Contexte:
+             toutes_thematiques: bool = False, params: dict | None = None, referentiel: Referentiel | None = None,
+             catalogue: pd.DataFrame | None = None) -> Contexte:
     """Everything one thematic report needs, for report year `annee`: the processed tables are cut to the
     thématique's slice, or to every thématique's when `toutes_thematiques` (social-impact chapter, report set;
-    `thematique` then only sets the labels and the roadmap)."""
+    `thematique` then only sets the labels and the roadmap). A caller that already read params.yaml, the
+    referential or the catalogue (as a `catalogue_frame`) passes them, so that they are not read twice."""
     layout = DataLayout(Path(data_dir), str(territoire))
-    params = load_params()
+    params = load_params() if params is None else params
     vocabulaire = load_vocabulary()
     tables = tranche(lire_tables(layout), None if toutes_thematiques else thematique, annee, vocabulaire)
-    referentiel = load_referentiel(layout.referentiel)
+    referentiel = load_referentiel(layout.referentiel) if referentiel is None else referentiel
     theme = referentiel.thematique(thematique)
     communes = load_communes(layout).astype({"code_insee": str})
     plan = referentiel.actions_frame()
@@ -50,7 +52,7 @@ def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str,
         annee=int(annee),
         thematique=thematique,
         indicateurs=tables["indicateurs"],
-        catalogue=catalogue_frame(load_catalogue(catalogue_path(params))),
+        catalogue=catalogue_frame(load_catalogue(catalogue_path(params))) if catalogue is None else catalogue,
         actions=tables["actions"],
         cibles=referentiel.cibles_frame(),
         communes=communes,

@@ -64,10 +64,11 @@ class Contexte:
 
     def __post_init__(self) -> None:
         """Indexes built once: row positions by (indicator, level) (each group's rows are taken and sorted on first
-        use), published values by (indicator, level, place)."""
+        use, and each place's rows up to the report year), published values by (indicator, level, place)."""
         t = self.indicateurs
         self._positions = t.groupby(["indicateur", "niveau"]).indices if len(t) else {}
         self._groupes: dict[tuple, pd.DataFrame] = {}
+        self._lignes: dict[tuple, pd.DataFrame] = {}
         self._mesures = _mesures(t)
         self._infos: dict[str, dict] = {}
         self._cibles: dict[str, pd.DataFrame] = {}
@@ -118,10 +119,14 @@ class Contexte:
         return self.info(indicateur)["decimales"]
 
     def lignes(self, indicateur: str, niveau: str, code_geo: str | None = None) -> pd.DataFrame:
-        """Rows of one indicator at one level (and place), up to the report year, sorted by year."""
-        g = self._groupe(indicateur, niveau)
-        g = g[g["annee"] <= self.annee]
-        return g if code_geo is None else g[g["code_geo"] == code_geo]
+        """Rows of one indicator at one level (and place), up to the report year, sorted by year. Computed once
+        per (indicator, level, place): do not modify the frame returned."""
+        cle = (indicateur, niveau, code_geo)
+        if cle not in self._lignes:
+            g = self._groupe(indicateur, niveau)
+            g = g.iloc[:int(np.searchsorted(g["annee"].to_numpy(), self.annee, side="right"))]  # sorted by year
+            self._lignes[cle] = g if code_geo is None else g[g["code_geo"] == code_geo]
+        return self._lignes[cle]
 
     def _groupe(self, indicateur: str, niveau: str) -> pd.DataFrame:
         """All rows of one indicator at one level, sorted by year (empty frame when there is none)."""
