@@ -3,14 +3,19 @@
 great-expectations is imported once per process, lazily (it takes seconds), with an ephemeral context and no
 progress bars. Each failing expectation's `unexpected_index_list` (the frame's index) is mapped back to the rows'
 `_fichier` and `_ligne`, and grouped into one `Problem` per (file, rule, column).
+
+The rules are resolved (`plan`) without GX, so that with a cache (`pipeline.checks.cache`) a frame validated before
+is replayed from its stored outcome and GX is imported only when some frame must really be validated.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
 
+from pipeline.checks import cache
 from pipeline.checks.reading import Collector
 from pipeline.checks.result import MAX_VALUES, Problem, value_text
 from pipeline.checks.rules import RULES, Context, Rule
@@ -33,8 +38,36 @@ def _gx():
     return gx, gxe, batch_definition
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One rule that can run on the frame, with its resolved arguments (no GX object: see `_expectation`)."""
+
+    number: int
+    rule: Rule
+    kwargs: dict
+    hint: str
+
+    def described(self) -> dict:
+        """Everything of the expectation the outcome depends on, as plain data (for the cache key)."""
+        rule = self.rule
+        return {"regle": self.number, "attente": rule.expectation, "arguments": self.kwargs, "quand": rule.when,
+                "indice": self.hint, "texte": rule.text, "gravite": rule.severity, "colonne": rule.column_shown,
+                "valeurs": _value_columns(rule)}
+
+
+def plan(dataset: str, ctx: Context, frame: pd.DataFrame) -> list[Planned]:
+    """The rules of `dataset` that can run on `frame`, with their run-time values (GX is not imported)."""
+    planned = []
+    for number, rule in enumerate(RULES[dataset]):
+        resolved = _resolved(rule, ctx, frame)
+        if resolved is not None:
+            planned.append(Planned(number, rule, *resolved))
+    return planned
+
+
 def _resolved(rule: Rule, ctx: Context, frame: pd.DataFrame) -> tuple[dict, str] | None:
-    """The expectation's arguments and the hint with run-time values; None when the rule cannot run."""
+    """The expectation's arguments (without its row condition) and the hint with run-time values; None when the
+    rule cannot run."""
     if rule.expectation != "ExpectColumnToExist" and not all(c in frame.columns for c in rule.columns):
         return None
     kwargs = dict(rule.kwargs)
@@ -51,41 +84,59 @@ def _resolved(rule: Rule, ctx: Context, frame: pd.DataFrame) -> tuple[dict, str]
             listed = str(value)
         kwargs[rule.argument] = value
         hint = hint.replace("{valeurs}", listed)
-    if rule.when:
-        from great_expectations.expectations.row_conditions import Column
-
-        column, operator, value = rule.when
-        kwargs["row_condition"] = Column(column) == value if operator == "==" else Column(column) != value
     return kwargs, hint
 
 
-def run(dataset: str, frame: pd.DataFrame, ctx: Context, collector: Collector) -> None:
-    """Validate one dataset frame against its rules; record counts and problems."""
+def _expectation(gxe, planned: Planned):
+    """The GX expectation object of a planned rule (its `when` becomes a row condition)."""
+    kwargs = dict(planned.kwargs)
+    if planned.rule.when:
+        from great_expectations.expectations.row_conditions import Column
+
+        column, operator, value = planned.rule.when
+        kwargs["row_condition"] = Column(column) == value if operator == "==" else Column(column) != value
+    return getattr(gxe, planned.rule.expectation)(**kwargs, meta={"regle": planned.number})
+
+
+def run(dataset: str, frame: pd.DataFrame, ctx: Context, collector: Collector,
+        store: cache.Store | None = None) -> None:
+    """Validate one dataset frame against its rules; record counts and problems. With a `store`, a frame
+    validated before with the same rules and code is not validated again: its stored outcome is replayed."""
     if frame is None or frame.empty:
         return
-    gx, gxe, batch_definition = _gx()
     frame = frame.reset_index(drop=True)
-    expectations, hints = [], {}
-    for number, rule in enumerate(RULES[dataset]):
-        resolved = _resolved(rule, ctx, frame)
-        if resolved is None:
-            continue
-        kwargs, hints[number] = resolved
-        expectations.append(getattr(gxe, rule.expectation)(**kwargs, meta={"regle": number}))
-    if not expectations:
+    planned = plan(dataset, ctx, frame)
+    if not planned:
         return
+    if store is None:
+        validate(dataset, frame, planned, collector).apply(collector)
+        return
+    key = cache.key(dataset, frame, [p.described() for p in planned], collector)
+    outcome = store.load(key)
+    if outcome is None:
+        outcome = validate(dataset, frame, planned, collector)
+        store.save(key, outcome)
+    outcome.apply(collector)
+
+
+def validate(dataset: str, frame: pd.DataFrame, planned: list[Planned], collector: Collector) -> cache.Outcome:
+    """Run the planned expectations with great-expectations (imported here); failing ones are run again with
+    their rows, which become problems. `collector` is only read (sheet names, column letters)."""
+    gx, gxe, batch_definition = _gx()
+    expectations = [_expectation(gxe, p) for p in planned]
+    hints = {p.number: p.hint for p in planned}
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    failed = []
+    outcome, failed = cache.Outcome(), []
     for result in _validate(gx, batch, dataset, expectations, FIRST_PASS):
-        collector.rule(bool(result.success))
+        outcome.passed.append(bool(result.success))
         if not result.success:
             failed.append(expectations[[e.meta["regle"] for e in expectations].index(_number(result))])
-    if not failed:
-        return
-    for result in _validate(gx, batch, dataset, failed, "COMPLETE"):
-        number = _number(result)
-        for problem in problems(dataset, RULES[dataset][number], hints[number], result.result, frame, collector):
-            collector.add(problem)
+    if failed:
+        for result in _validate(gx, batch, dataset, failed, "COMPLETE"):
+            number = _number(result)
+            outcome.problems += problems(dataset, RULES[dataset][number], hints[number], result.result, frame,
+                                         collector)
+    return outcome
 
 
 def _number(result) -> int:
