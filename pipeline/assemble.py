@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from pipeline import execute, manifest
 from pipeline.config import DataLayout
-from pipeline.render import Document, get_engine, html_only, notebook_to_markdown
-from pipeline.render.cache import avec_cache
+from pipeline.render import Document, get_engine, html_only, notebook_to_markdown, taches
 from pipeline.report import fmt
 from pipeline.reportset import chapitres, copil, lettre, suivi
 from pipeline.reportset.donnees import Bilan, charger
@@ -36,8 +34,6 @@ from pipeline.reportset.glossaire import glossaire
 from pipeline.reportset.site import Lien, liens, menu, relatif
 from pipeline.reportset.synthese import synthese, tableau_de_bord
 from pipeline.reportset.titres import Chapitre, en_chapitre, sans_bandeau
-
-log = logging.getLogger(__name__)
 
 BANNER = "Données d'illustration — ces chiffres ne sont pas des données observées"
 
@@ -64,12 +60,13 @@ class Assembleur:
     def __init__(self, bilan: Bilan, out: Path, periodes: tuple[str, ...], cache: Path | None = None):
         rendu = bilan.params.get("rendu", {})
         self.bilan, self.out = bilan, Path(out)
-        self.engine = avec_cache(get_engine(rendu.get("moteur", "pandoc-typst")), cache)
+        self.moteur, self.cache = rendu.get("moteur", "pandoc-typst"), cache
+        get_engine(self.moteur)  # an unknown engine name fails here, before anything is computed
         self.formats = tuple(rendu.get("formats", ("html", "pdf")))
         self.date = report_date(bilan.annee)
         self.pages = liens(bilan.annee, {th: bilan.libelle(th) for th in bilan.thematiques}, periodes,
                            pdf="pdf" in self.formats)
-        self.travaux: list[tuple[int, Callable[[], list[Path]]]] = []  # (size, render) in submission order
+        self.travaux: list[tuple[int, Callable, tuple]] = []  # (size, task, its arguments) in submission order
 
     def document(self, ch: Chapitre, titre: str, **options) -> Document:
         b = self.bilan
@@ -87,7 +84,7 @@ class Assembleur:
         if formats:
             page = self.page(doc, chemin, suite) if "html" in formats else doc
             dossier = self.out / Path(chemin).parent
-            self.travaux.append((len(page.body), lambda: self.engine.render(page, dossier, formats)))
+            self.travaux.append((len(page.body), taches.rendre, (self.moteur, self.cache, page, dossier, formats)))
 
     def formats_de(self, html: bool, pdf: bool) -> tuple[str, ...]:
         return tuple(f for f, voulu in (("html", html), ("pdf", pdf)) if voulu and f in self.formats)
@@ -111,24 +108,23 @@ class Assembleur:
         if "html" in formats:
             premiere = self.page(premiere, f"{ch.stem}.html")
 
-        def une_page() -> list[Path]:
-            chemins = self.engine.render(premiere, self.out, formats)
-            for avant, taille in zip(copil.TAILLES, copil.TAILLES[1:]):
-                if (copil.nombre_de_pages(chemins[-1].read_bytes()) or 1) <= 1:
-                    break
-                log.warning("Support du COPIL %s : plus d'une page en %s pt, nouvel essai plus serré.", ch.stem, avant)
-                page = copil.a_la_taille(ch, taille)
-                chemins[-1:] = self.engine.render(self.document(page, page.titre, **options), self.out, ("pdf",))
-            return chemins
+        candidats = [(copil.TAILLES[0], premiere)] + [
+            (taille, self.document(page, page.titre, **options))
+            for taille in copil.TAILLES[1:] for page in [copil.a_la_taille(ch, taille)]]
+        self.travaux.append((len(premiere.body), taches.rendre_sur_une_page,
+                             (self.moteur, self.cache, candidats, self.out, formats)))
 
-        self.travaux.append((len(premiere.body), une_page))
+    def lancer(self, pool: Executor) -> list[Future]:
+        """Submit the queued renders to `pool` (threads or worker processes: the tasks are functions of plain data,
+        pipeline.render.taches), the longest first; one future per render, in submission order."""
+        ordre = sorted(range(len(self.travaux)), key=lambda i: -self.travaux[i][0])
+        futurs = {i: pool.submit(self.travaux[i][1], *self.travaux[i][2]) for i in ordre}
+        return [futurs[i] for i in range(len(self.travaux))]
 
     def executer(self, workers: int = 0) -> list[Path]:
         """Run the queued renders side by side, the longest first; the first failure is raised."""
-        ordre = sorted(range(len(self.travaux)), key=lambda i: -self.travaux[i][0])
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-            futurs = {i: pool.submit(self.travaux[i][1]) for i in ordre}
-            return [chemin for i in range(len(self.travaux)) for chemin in futurs[i].result()]
+            return [chemin for futur in self.lancer(pool) for chemin in futur.result()]
 
 
 def plan_du_rapport(pages: list[Lien]) -> str:
@@ -138,9 +134,26 @@ def plan_du_rapport(pages: list[Lien]) -> str:
                                                    for p in autres) + "\n"
 
 
-def build_report_set(layout: DataLayout, params: dict, annee: int, thematiques: list[str], interim: Path, out: Path,
-                     periodes: tuple[str, ...] | list[str] = ()) -> list[Path]:
-    """Render the year's documents into `out` (a staging folder) and write its manifest (last)."""
+@dataclasses.dataclass
+class Jeu:
+    """One year's report set, planned: its renders (queued in `assembleur`), then `finir()` writes the residents'
+    letter and the manifest (last) once every render is done."""
+
+    assembleur: Assembleur
+    layout: DataLayout
+    params: dict
+
+    def finir(self, rendus: list[Path]) -> list[Path]:
+        a = self.assembleur
+        chemin_lettre = a.out / f"lettre_habitants_{a.bilan.annee}.html"
+        chemin_lettre.write_text(lettre.lettre_html(a.bilan, fmt.date_longue(a.date)), encoding="utf-8")
+        return [*rendus, chemin_lettre,
+                manifest.write_manifest(a.out, layout=self.layout, params=self.params, annee=a.bilan.annee)]
+
+
+def plan_report_set(layout: DataLayout, params: dict, annee: int, thematiques: list[str], interim: Path, out: Path,
+                    periodes: tuple[str, ...] | list[str] = ()) -> Jeu:
+    """Compute the year's pages and queue their renders into `out` (a staging folder); nothing is rendered yet."""
     bilan = charger(layout, params, annee, thematiques)
     a = Assembleur(bilan, out, tuple(periodes), cache=Path(interim) / "cache" / "rendus")
 
@@ -169,8 +182,11 @@ def build_report_set(layout: DataLayout, params: dict, annee: int, thematiques: 
 
     for periode in (None, *periodes):
         a.rendre_copil(periode)
+    return Jeu(a, layout, params)
 
-    written = a.executer(int(params.get("execution", {}).get("jobs", 0)))
-    chemin_lettre = Path(out) / f"lettre_habitants_{annee}.html"
-    chemin_lettre.write_text(lettre.lettre_html(bilan, fmt.date_longue(a.date)), encoding="utf-8")
-    return [*written, chemin_lettre, manifest.write_manifest(out, layout=layout, params=params, annee=annee)]
+
+def build_report_set(layout: DataLayout, params: dict, annee: int, thematiques: list[str], interim: Path, out: Path,
+                     periodes: tuple[str, ...] | list[str] = ()) -> list[Path]:
+    """Render the year's documents into `out` (a staging folder) and write its manifest (last)."""
+    jeu = plan_report_set(layout, params, annee, thematiques, interim, out, periodes)
+    return jeu.finir(jeu.assembleur.executer(int(params.get("execution", {}).get("jobs", 0))))

@@ -187,6 +187,7 @@ def template_pid() -> int | None:
 @contextmanager
 def template_scope(enabled: bool = True, kernel_name: str = "python3") -> Iterator[Endpoint | None]:
     """Give the block its own template, started now and stopped at exit; yields its endpoint (None = plain).
+    Nested in a block that already has a live template (same interpreter options), the block shares it.
 
     The template runs with the interpreter options of the kernel spec `kernel_name`; pool workers share it
     with `attach(endpoint)`.
@@ -195,6 +196,9 @@ def template_scope(enabled: bool = True, kernel_name: str = "python3") -> Iterat
     options = _spec_options(kernel_name) if enabled else None
     if options is None:
         yield None
+        return
+    if _state.template is not None and _state.template.alive() and _state.endpoint.options == tuple(options):
+        yield _state.endpoint  # inside a scope that already started one (e.g. `ctg run`): share it
         return
     previous, _state = _state, _State()
     try:

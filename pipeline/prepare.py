@@ -10,6 +10,8 @@ figure sent the next year replaces the first one).
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pandas as pd
@@ -139,16 +141,29 @@ def write_parquet(df: pd.DataFrame, path: Path, sort_keys: list[str]) -> Path:
     return path
 
 
-def prepare(layout: DataLayout, params: dict) -> dict[str, Path]:
-    """Compute the indicator table and write the five processed tables; returns {table name: path}."""
+def prepare(layout: DataLayout, params: dict, out: Path | None = None) -> dict[str, Path]:
+    """Compute the indicator table and write the five processed tables into `out` (default: the layout's
+    processed folder); returns {table name: path}."""
+    out = Path(out) if out is not None else layout.processed
     inputs, tables = load_inputs(layout, params)
     catalogue = load_catalogue(catalogue_path(params))
     tables["indicateurs"] = typed(secondary_suppression(compute_indicators(inputs, catalogue), inputs.equipements, catalogue), OUTPUT_COLUMNS)
-    paths = {name: write_parquet(tables[name], layout.processed / f"{name}.parquet", SORT_KEYS[name])
-             for name in TABLES}
+    paths = {name: write_parquet(tables[name], out / f"{name}.parquet", SORT_KEYS[name]) for name in TABLES}
     # fingerprints of each notebook's data slice (empreintes.json, empreintes/<thematique>.json): pipeline/tranches.py
-    ecrire_empreintes_du_dossier(layout.processed, params.get("thematiques") or THEMATIQUES, params.get("annees", []))
+    ecrire_empreintes_du_dossier(out, params.get("thematiques") or THEMATIQUES, params.get("annees", []))
     return paths
+
+
+def install(staging: Path, processed: Path) -> None:
+    """Move what `prepare(…, out=staging)` wrote into `processed` (file by file, each replace atomic); per-thématique
+    fingerprint files that the new preparation did not write are removed."""
+    written = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    for name in written:
+        (processed / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, processed / name)
+    for old in (processed / "empreintes").glob("*.json"):
+        if old.relative_to(processed) not in written:
+            old.unlink()
 
 
 def indicator_table(layout: DataLayout, params: dict, annee: int) -> pd.DataFrame:

@@ -6,13 +6,14 @@ same outputs. Each stage is a plain function you can read top to bottom.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from pipeline import incremental
 from pipeline.config import DataLayout
@@ -43,25 +44,26 @@ def report_dir(reports_dir: Path, territoire: str, annee: int | str) -> Path:
     return Path(reports_dir) / territoire / str(annee)
 
 
-def stage_validate(layout: DataLayout, params: dict):
-    """Run every data check; raise checks.DataError (exit 2) before anything is computed."""
+def stage_validate(layout: DataLayout, params: dict, cache: bool | None = None):
+    """Run every data check; raise checks.DataError (exit 2) before anything is computed. `cache`: reuse the
+    results of frames already checked (pipeline.checks.cache; None = unless CTG_CACHE=0)."""
     from pipeline import checks
 
-    return checks.validate_or_raise(layout, params, output=interim_dir(layout) / "validation.json")
+    return checks.validate_or_raise(layout, params, output=interim_dir(layout) / "validation.json", cache=cache)
 
 
-def stage_check_processed(layout: DataLayout, params: dict, raw_result=None):
+def stage_check_processed(layout: DataLayout, params: dict, raw_result=None, cache: bool | None = None):
     """Check the processed tables just written (contract, secrecy); raise checks.DataError (exit 2) if broken."""
     from pipeline import checks
 
     return checks.validate_processed_or_raise(layout, params, raw_result,
-                                              output=interim_dir(layout) / "validation.json")
+                                              output=interim_dir(layout) / "validation.json", cache=cache)
 
 
-def stage_prepare(layout: DataLayout, params: dict) -> dict[str, Path]:
+def stage_prepare(layout: DataLayout, params: dict, out: Path | None = None) -> dict[str, Path]:
     from pipeline.prepare import prepare
 
-    return prepare(layout, params)
+    return prepare(layout, params, out)
 
 
 def execution_jobs(layout: DataLayout, annees: list[int], thematiques: list[str]) -> list[execute.Job]:
@@ -101,6 +103,7 @@ def stage_execute(opts: RunOptions) -> list[Path]:
     registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_NOTEBOOKS)
     keys = notebook_keys(opts, jobs)
     todo = [job for job in jobs if not (opts.cache and registre.a_jour(job.output, keys[job]))]
+    todo.sort(key=lambda job: job.thematique not in chapters(opts.params))  # the longest (chapters) first
     for job in jobs:
         if job not in todo:
             opts.on_progress(f"{job.thematique} {job.annee} (inchangé)")
@@ -110,6 +113,11 @@ def stage_execute(opts: RunOptions) -> list[Path]:
     def done(job: execute.Job) -> None:
         registre.noter(job.output, keys[job])
         opts.on_progress(f"{job.thematique} {job.annee}")
+        if not preload:  # the notebook workers are forked by now: import the report code while they work
+            preload.append(threading.Thread(target=importlib.import_module, args=("pipeline.assemble",), daemon=True))
+            preload[0].start()
+
+    preload: list[threading.Thread] = []
 
     try:
         execute.run_all(todo, workers=workers, timeout=timeout, fork=opts.params.get("execution", {}).get("fork"),
@@ -151,7 +159,13 @@ def up_to_date(opts: RunOptions) -> bool:
 
 def stage_validate_prepare(opts: RunOptions) -> None:
     """Validate, prepare and check the processed tables — skipped when the inputs, parameters and code are those
-    of the last successful preparation and its outputs are untouched."""
+    of the last successful preparation and its outputs are untouched.
+
+    Two spawned child processes work side by side: one checks the raw inputs (great-expectations), the other
+    prepares the processed tables into a staging folder of data/interim. Only when the checks passed are the tables
+    installed into data/processed, then checked by the first child. great-expectations and the data tables
+    (~300 MB) leave with the children, so the notebook workers forked next, and the run's peak memory, stay small.
+    A data error comes back as the same exception (`checks.DataError`, `InputError`), with its French message."""
     layout, params = opts.layout, opts.params
     registre = incremental.Registre(interim_dir(layout) / incremental.CLES_PREPARATION)
     key = incremental.cle_preparation(layout, params)
@@ -162,14 +176,45 @@ def stage_validate_prepare(opts: RunOptions) -> None:
         opts.on_progress("tables préparées inchangées")
         return
     opts.on_progress("validation des données")
-    checked = stage_validate(layout, params)
-    opts.on_progress("préparation des tables")
-    stage_prepare(layout, params)
-    stage_check_processed(layout, params, checked)
+    cache = None if opts.cache else False
+    staging = interim_dir(layout) / f".preparation-{os.getpid()}"
+    try:
+        with _child() as validation, _child() as preparation:
+            checked = validation.submit(stage_validate, layout, params, cache)
+            prepared = preparation.submit(stage_prepare, layout, params, staging)
+            checked = checked.result()  # a bad input stops the run here, whatever the preparation did
+            prepared.result()
+            opts.on_progress("préparation des tables")
+            from pipeline.prepare import install
+
+            install(staging, layout.processed)
+            validation.submit(check_processed_and_record, layout, params, key, checked, cache).result()
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_processed_and_record(layout: DataLayout, params: dict, key: str, checked, cache: bool | None) -> None:
+    """Check the processed tables just installed, then record the preparation's key (pipeline.incremental)."""
+    stage_check_processed(layout, params, checked, cache)
+    registre = incremental.Registre(interim_dir(layout) / incremental.CLES_PREPARATION)
     registre.entrees.clear()
     for path in incremental.sorties_preparation(layout, interim_dir(layout)):
         registre.noter(path, key)
     registre.enregistrer()
+
+
+def _child() -> contextlib.AbstractContextManager[Executor]:
+    """One spawned worker process (it dies with us); tasks submitted to it run there in turn, their exceptions
+    are raised here by `.result()`."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipeline import orphans
+
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=orphans.die_with_parent, initargs=(os.getpid(),))
 
 
 def run(opts: RunOptions) -> list[Path]:
@@ -183,11 +228,45 @@ def run(opts: RunOptions) -> list[Path]:
     state = run_state(opts)
     state.oublier()  # until this run succeeds
     publish.recover(Path(opts.reports_dir) / opts.layout.territoire)
-    stage_validate_prepare(opts)
-    stage_execute(opts)
-    published = stage_publish_all(opts)
+    with contextlib.ExitStack() as pools:
+        with kernel_template(opts):  # the template imports while the data are checked
+            stage_validate_prepare(opts)
+            pool = pools.enter_context(render_pool(opts))  # the render workers import while notebooks run
+            stage_execute(opts)
+        published = stage_publish_all(opts, pool)
     state.enregistrer()
     return published
+
+
+def kernel_template(opts: RunOptions):
+    """The template process the notebooks' kernels are forked from (pipeline.kernels), started now for the whole
+    block, or nothing when forking is off."""
+    from pipeline import execute, kernels
+
+    return kernels.template_scope(kernels.fork_enabled(opts.params.get("execution", {}).get("fork")),
+                                  execute.KERNEL_NAME)
+
+
+@contextlib.contextmanager
+def render_pool(opts: RunOptions) -> Iterator[Executor]:
+    """The `--jobs` worker processes that render the report sets (pipeline.render.taches), started now and warmed
+    up (each imports the renderer), stopped at exit. Spawned, not forked: the parent has threads; they die with it.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipeline import orphans
+    from pipeline.render import taches
+
+    workers = opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0)) or os.cpu_count() or 1
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=orphans.die_with_parent, initargs=(os.getpid(),))
+    try:
+        for _ in range(workers):
+            pool.submit(taches.pret)
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def publish_key(opts: RunOptions, annee: int) -> str | None:
@@ -231,9 +310,9 @@ def published_intact(target: Path) -> bool:
         incremental.sha256_fichier(present[name]) == out.sha256 for name, out in listed.items())
 
 
-def stage_publish_all(opts: RunOptions) -> list[Path]:
-    """Publish every year's report set whose content may have changed (years side by side in worker processes
-    when there are several); a set whose inputs are those it was built from only gets its manifest refreshed."""
+def stage_publish_all(opts: RunOptions, pool: Executor | None = None) -> list[Path]:
+    """Publish every year's report set whose content may have changed (all years' documents rendered together by
+    `pool`, see `_publish_years`); a set whose inputs are those it was built from only gets its manifest refreshed."""
     registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_PUBLICATION)
     keys = {annee: publish_key(opts, annee) for annee in opts.annees}
     todo = []
@@ -247,7 +326,7 @@ def stage_publish_all(opts: RunOptions) -> list[Path]:
             registre.entrees.pop(str(target), None)
             todo.append(annee)
     registre.enregistrer()
-    _publish_years(opts, todo)
+    _publish_years(opts, todo, pool)
     for annee in todo:
         registre.entrees[str(report_dir(opts.reports_dir, opts.layout.territoire, annee))] = [keys[annee], ""]
     registre.entrees = {k: v for k, v in registre.entrees.items() if v[0]}
@@ -255,28 +334,42 @@ def stage_publish_all(opts: RunOptions) -> list[Path]:
     return [report_dir(opts.reports_dir, opts.layout.territoire, a) for a in opts.annees]
 
 
-def _publish_years(opts: RunOptions, annees: list[int]) -> None:
-    args = [(opts.layout, opts.params, annee, opts.thematiques, opts.reports_dir, tuple(opts.periodes))
-            for annee in annees]
-    workers = min(len(args), opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0)) or os.cpu_count() or 1)
-    if workers <= 1:
-        for a in args:
-            stage_publish(*a)
-            opts.on_progress(f"rapports {a[2]} publiés")
-        return
-    import multiprocessing
+def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = None) -> None:
+    """Publish the years' report sets: this process computes each year's pages in turn (`plan_report_set`) while
+    `pool` (default: a new `render_pool`) renders whatever is queued, all years together; a year is swapped into
+    reports/ once all its renders are done. On any failure, the staging folders not yet published are removed."""
+    if pool is None:
+        with render_pool(opts) as own:
+            return _publish_years(opts, annees, own)
+    import shutil
 
-    from pipeline import orphans
+    from pipeline import assemble, publish
 
-    # spawn, not fork: the parent has threads (progress bar); each worker imports the renderer once
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=orphans.die_with_parent, initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(stage_publish, *a): a[2] for a in args}
-        try:
-            for future in as_completed(futures):
-                future.result()
-                opts.on_progress(f"rapports {futures[future]} publiés")
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    stagings: list[Path] = []
+    futures: list = []
+    try:
+        planned = []
+        for annee in annees:
+            target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
+            stagings.append(publish.staging_dir(target))
+            jeu = assemble.plan_report_set(opts.layout, opts.params, annee, opts.thematiques,
+                                           interim_dir(opts.layout), stagings[-1], tuple(opts.periodes))
+            mine = jeu.assembleur.lancer(pool)
+            futures.extend(mine)
+            planned.append((annee, target, stagings[-1], jeu, mine))
+        for annee, target, staging, jeu, mine in planned:
+            jeu.finir([chemin for futur in mine for chemin in futur.result()])
+            publish.publish(staging, target)
+            opts.on_progress(f"rapports {annee} publiés")
+    except BaseException:
+        for futur in futures:
+            futur.cancel()
+        for futur in futures:  # let the renders already running end before their folders are removed
+            if not futur.cancelled():
+                try:
+                    futur.exception()
+                except BaseException:
+                    pass
+        for staging in stagings:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -31,6 +31,9 @@ class DataError(Exception):
         self.result = result
         super().__init__("données non conformes :\n" + "\n".join(line(p, result.data_dir) for p in result.problems))
 
+    def __reduce__(self):  # raised in a child process (pipeline.run), re-raised in the parent
+        return DataError, (self.result,)
+
 
 @dataclass(frozen=True)
 class Problem:

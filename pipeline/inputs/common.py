@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -43,6 +44,10 @@ class InputError(Exception):
         self.value = value
         self.hint = hint
         super().__init__(self.message())
+
+    def __reduce__(self):  # raised in a child process (pipeline.run), re-raised in the parent
+        return functools.partial(InputError, line=self.line, column=self.column, value=self.value,
+                                 hint=self.hint), (self.file, self.rule)
 
     def message(self) -> str:
         where = [Path(self.file).name]

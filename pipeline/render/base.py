@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -34,3 +35,11 @@ def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
 
 def output_paths(doc: Document, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
     return [Path(out_dir) / f"{doc.stem}.{fmt}" for fmt in formats]
+
+
+def nombre_de_pages(pdf: bytes) -> int | None:
+    """Page count read from the PDF's page tree (« /Type /Pages … /Count n »); None when not found."""
+    for dico in re.findall(rb"<<(?:(?!<<).)*?/Type\s*/Pages\b.*?>>", pdf, flags=re.S):
+        if m := re.search(rb"/Count\s+(\d+)", dico):
+            return int(m.group(1))
+    return None

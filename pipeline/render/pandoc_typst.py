@@ -6,18 +6,24 @@ Images given as `data:` URIs are first written to files (pandoc reads Markdown w
 into its document tree (JSON), then the HTML and Typst writers run side by side from that tree. Fonts are the
 ones embedded in Typst, so the PDF is identical on every machine; its creation date is the document's date (or
 SOURCE_DATE_EPOCH).
+
+The Typst compiler (python package `typst`) runs in a short-lived child process (`python -c`, ~30 ms to start): it
+keeps its memoisation caches for the life of the process (~250 MB after a 110-page report), so compiling in the
+long-lived publishing process would make it grow with every document.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable
 
-import typst
-
+from pipeline import orphans
 from pipeline.render import pandoc
 from pipeline.render.base import FORMATS, check_formats, output_paths
 from pipeline.render.document import Document
@@ -92,19 +98,38 @@ def typst_args(doc: Document) -> list[str]:
     ]
 
 
+# Run by `compile_pdf` in a child process: argv = typ, pdf, root, timestamp; prints {"warnings": [...]} or
+# {"error": message, "diagnostic": text} as JSON.
+TYPST_CHILD = """
+import json, sys, typst
+typ, pdf, root, timestamp = sys.argv[1:5]
+try:
+    _, warnings = typst.compile_with_warnings(typ, output=pdf, root=root, ignore_system_fonts=True,
+                                              timestamp=int(timestamp))
+except typst.TypstError as error:
+    print(json.dumps({"error": error.message, "diagnostic": str(error.diagnostic or "")}))
+else:
+    print(json.dumps({"warnings": [w.message for w in warnings]}))
+"""
+TYPST_TIMEOUT = 300  # seconds
+
+
 def compile_pdf(typ: Path, pdf: Path, doc: Document) -> None:
-    """Compile with Typst's embedded fonts only; the timestamp makes two compilations byte-identical."""
+    """Compile with Typst's embedded fonts only (in a child process, see above); the timestamp makes two
+    compilations byte-identical."""
+    command = [sys.executable, "-c", TYPST_CHILD, str(typ), str(pdf), str(typ.parent), str(doc.timestamp())]
     try:
-        _, warnings = typst.compile_with_warnings(
-            str(typ),
-            output=str(pdf),
-            root=str(typ.parent),
-            ignore_system_fonts=True,
-            timestamp=doc.timestamp(),
-        )
-    except typst.TypstError as error:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=TYPST_TIMEOUT,
+                             stdin=subprocess.DEVNULL, preexec_fn=orphans.child_dies_with_us())
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"Typst n'a pas terminé en {TYPST_TIMEOUT} s le PDF « {doc.stem} ».") from None
+    try:
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise RenderError(f"Typst s'est arrêté (code {run.returncode}) sur le PDF « {doc.stem} » :\n"
+                          f"{run.stderr.strip()[-2000:]}".strip()) from None
+    if "error" in result:
         raise RenderError(
-            f"Typst n'a pas pu composer le PDF « {doc.stem} » : {error.message}\n{error.diagnostic}".strip()
-        ) from error
-    for warning in warnings:
-        log.warning("typst (%s) : %s", doc.stem, warning.message)
+            f"Typst n'a pas pu composer le PDF « {doc.stem} » : {result['error']}\n{result['diagnostic']}".strip())
+    for message in result["warnings"]:
+        log.warning("typst (%s) : %s", doc.stem, message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from pipeline.render.base import nombre_de_pages  # noqa: F401 (part of this module's interface)
 from pipeline.report import fmt
 from pipeline.report.chiffres import notes_du_tableau
 from pipeline.report.sortie import tableau, texte, tracer
@@ -43,14 +44,6 @@ _MISE_EN_PAGE = re.compile(r"\A```\{=typst\}\n#set text\(size: [\d.]+pt\).*?^```
 def a_la_taille(ch: Chapitre, taille: float) -> Chapitre:
     """The same COPIL page at another font size (only its opening layout block changes: nothing is recomputed)."""
     return dataclasses.replace(ch, corps=_MISE_EN_PAGE.sub(lambda _: mise_en_page(taille), ch.corps, count=1))
-
-
-def nombre_de_pages(pdf: bytes) -> int | None:
-    """Page count read from the PDF's page tree (« /Type /Pages … /Count n »); None when not found."""
-    for dico in re.findall(rb"<<(?:(?!<<).)*?/Type\s*/Pages\b.*?>>", pdf, flags=re.S):
-        if m := re.search(rb"/Count\s+(\d+)", dico):
-            return int(m.group(1))
-    return None
 
 
 def bilan_de_la_periode(bilan: Bilan, periode: str | None) -> Bilan:
