@@ -63,6 +63,21 @@ def empreinte_fichiers(paths: Iterable[Path], base: Path) -> str:
     return h.hexdigest()
 
 
+def empreinte_code(fichiers: Iterable[Path], base: Path, paquets: Iterable[str]) -> str:
+    """Fingerprint of some code (`empreinte_fichiers`) and of the installed versions of `paquets` ("?" when one is
+    not installed): what a cache of results computed by that code must be keyed on."""
+    import importlib.metadata
+
+    h = hashlib.sha256(empreinte_fichiers(fichiers, base).encode())
+    for paquet in paquets:
+        try:
+            version = importlib.metadata.version(paquet)
+        except importlib.metadata.PackageNotFoundError:
+            version = "?"
+        h.update(f"{paquet}={version}\n".encode())
+    return h.hexdigest()
+
+
 def code_files(root: Path = ROOT) -> list[Path]:
     """The code a build runs: the `pipeline` package (templates included) and the locked environment."""
     package = Path(__file__).resolve().parent

@@ -179,7 +179,7 @@ def stage_validate_prepare(opts: RunOptions) -> None:
     cache = None if opts.cache else False
     staging = interim_dir(layout) / f".preparation-{os.getpid()}"
     try:
-        with _child() as validation, _child() as preparation:
+        with _spawned() as validation, _spawned() as preparation:
             checked = validation.submit(stage_validate, layout, params, cache)
             prepared = preparation.submit(stage_prepare, layout, params, staging)
             checked = checked.result()  # a bad input stops the run here, whatever the preparation did
@@ -205,15 +205,15 @@ def check_processed_and_record(layout: DataLayout, params: dict, key: str, check
     registre.enregistrer()
 
 
-def _child() -> contextlib.AbstractContextManager[Executor]:
-    """One spawned worker process (it dies with us); tasks submitted to it run there in turn, their exceptions
-    are raised here by `.result()`."""
+def _spawned(workers: int = 1) -> contextlib.AbstractContextManager[Executor]:
+    """`workers` spawned worker processes (not forked: the parent may have threads) that die with us; tasks run
+    there, their exceptions are raised here by `.result()`."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from pipeline import orphans
 
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=orphans.die_with_parent, initargs=(os.getpid(),))
 
 
@@ -250,17 +250,11 @@ def kernel_template(opts: RunOptions):
 @contextlib.contextmanager
 def render_pool(opts: RunOptions) -> Iterator[Executor]:
     """The `--jobs` worker processes that render the report sets (pipeline.render.taches), started now and warmed
-    up (each imports the renderer), stopped at exit. Spawned, not forked: the parent has threads; they die with it.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from pipeline import orphans
+    up (each imports the renderer), stopped at exit."""
     from pipeline.render import taches
 
     workers = opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0)) or os.cpu_count() or 1
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=orphans.die_with_parent, initargs=(os.getpid(),))
+    pool = _spawned(workers)
     try:
         for _ in range(workers):
             pool.submit(taches.pret)

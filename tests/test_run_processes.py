@@ -37,7 +37,7 @@ def test_input_and_data_errors_survive_pickling():
 
 def test_an_error_raised_in_the_child_is_raised_in_the_parent():
     with pytest.raises(InputError, match=r"x\.csv, ligne 4, colonne « a » : règle"):
-        with run._child() as child:
+        with run._spawned() as child:
             child.submit(_raise_input_error).result()
 
 

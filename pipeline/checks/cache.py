@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import time
@@ -29,7 +28,7 @@ import pandas as pd
 from pipeline.checks.reading import Collector
 from pipeline.checks.result import Problem
 from pipeline.config import DataLayout
-from pipeline.incremental import ecrire_texte
+from pipeline.incremental import ecrire_texte, empreinte_code
 
 JOURS = 30
 FORMAT = 1   # version of the entries' layout
@@ -53,16 +52,8 @@ def folder(layout: DataLayout) -> Path:
 @functools.cache
 def _code() -> str:
     """Source of the checks code and the versions of great-expectations and pandas (read without importing GX)."""
-    h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in CODE:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    for package in ("great_expectations", "pandas"):
-        try:
-            h.update(f"{package}={importlib.metadata.version(package)}\n".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(f"{package}=?\n".encode())
-    return h.hexdigest()
+    return empreinte_code([here / name for name in CODE], here, ("great_expectations", "pandas"))
 
 
 def _json(value) -> bytes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
@@ -30,16 +29,10 @@ CACHED_ENGINES = {"pandoc-typst"}
 @functools.cache
 def _code() -> str:
     """Fingerprint of the rendering code and templates, and of the pandoc and Typst versions."""
-    from pipeline.incremental import _fichiers, empreinte_fichiers
+    from pipeline.incremental import _fichiers, empreinte_code
 
     dossier = Path(__file__).resolve().parent
-    h = hashlib.sha256(empreinte_fichiers(_fichiers(dossier), dossier).encode())
-    for paquet in ("pypandoc-binary", "typst"):
-        try:
-            h.update(f"{paquet}={importlib.metadata.version(paquet)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(f"{paquet}=?".encode())
-    return h.hexdigest()
+    return empreinte_code(_fichiers(dossier), dossier, ("pypandoc-binary", "typst"))
 
 
 def cle(engine: Engine, doc: Document, formats: tuple[str, ...]) -> str:
