@@ -181,9 +181,13 @@ def run_all(
             max_workers=min(workers, len(jobs)), initializer=_start_worker, initargs=(template, os.getpid())
         ) as pool:
             futures = {pool.submit(run_one, job, timeout, fork): job for job in jobs}
-            for fut in as_completed(futures):
-                job = futures[fut]
-                results[job] = fut.result()  # re-raises ExecutionError; the pool is shut down on exit
-                if on_done:
-                    on_done(job)
+            try:
+                for fut in as_completed(futures):
+                    job = futures[fut]
+                    results[job] = fut.result()  # re-raises ExecutionError
+                    if on_done:
+                        on_done(job)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # the notebooks not started yet never start
+                raise
         return [results[job] for job in jobs]

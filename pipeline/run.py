@@ -157,9 +157,10 @@ def up_to_date(opts: RunOptions) -> bool:
     return opts.cache and run_state(opts).a_jour()
 
 
-def stage_validate_prepare(opts: RunOptions) -> None:
+def stage_validate_prepare(opts: RunOptions, on_prepared: Callable[[], object] | None = None) -> None:
     """Validate, prepare and check the processed tables — skipped when the inputs, parameters and code are those
-    of the last successful preparation and its outputs are untouched.
+    of the last successful preparation and its outputs are untouched. `on_prepared()` is called as soon as the
+    tables are prepared (while the checks may still run), or at once when all this is skipped.
 
     Two spawned child processes work side by side: one checks the raw inputs (great-expectations), the other
     prepares the processed tables into a staging folder of data/interim. Only when the checks passed are the tables
@@ -174,6 +175,8 @@ def stage_validate_prepare(opts: RunOptions) -> None:
             registre.a_jour(Path(path), key) for path in outputs):
         opts.on_progress("données inchangées : validation et préparation déjà faites")
         opts.on_progress("tables préparées inchangées")
+        if on_prepared is not None:
+            on_prepared()
         return
     opts.on_progress("validation des données")
     cache = None if opts.cache else False
@@ -182,6 +185,8 @@ def stage_validate_prepare(opts: RunOptions) -> None:
         with _spawned() as validation, _spawned() as preparation:
             checked = validation.submit(stage_validate, layout, params, cache)
             prepared = preparation.submit(stage_prepare, layout, params, staging)
+            if prepared.exception() is None and on_prepared is not None:  # waits, raises nothing
+                on_prepared()
             checked = checked.result()  # a bad input stops the run here, whatever the preparation did
             prepared.result()
             opts.on_progress("préparation des tables")
@@ -229,8 +234,9 @@ def run(opts: RunOptions) -> list[Path]:
     state.oublier()  # until this run succeeds
     publish.recover(Path(opts.reports_dir) / opts.layout.territoire)
     with contextlib.ExitStack() as pools:
-        with kernel_template(opts):  # the template imports while the data are checked
-            stage_validate_prepare(opts)
+        with contextlib.ExitStack() as template:
+            # the kernel template starts once the tables are prepared, and imports while they are checked
+            stage_validate_prepare(opts, on_prepared=lambda: template.enter_context(kernel_template(opts)))
             pool = pools.enter_context(render_pool(opts))  # the render workers import while notebooks run
             stage_execute(opts)
         published = stage_publish_all(opts, pool)

@@ -192,3 +192,23 @@ def test_prepared_tables_are_installed_from_the_staging_folder(tmp_path):
     assert not (processed / "empreintes" / "ancienne.json").exists()
     assert (processed / "autre.txt").exists()  # not the preparation's: left alone
     assert not [p for p in staging.rglob("*") if p.is_file()]
+
+
+def test_the_kernel_template_can_start_as_soon_as_the_tables_are_prepared(sample_data, tmp_path):
+    """`on_prepared` (ctg run starts the kernel template there) comes once the tables are prepared, before they
+    are installed (the checks may still be running), once; and at once when validation and preparation are
+    skipped because nothing changed."""
+    import shutil
+
+    from pipeline.config import load_params
+
+    shutil.copytree(sample_data / "raw", tmp_path / "data" / "raw")
+    layout = DataLayout(tmp_path / "data")
+    messages, calls = [], []
+    opts = run.RunOptions(layout=layout, params=load_params(), annees=[2025], thematiques=["petite_enfance"],
+                          reports_dir=tmp_path / "reports", on_progress=messages.append)
+    run.stage_validate_prepare(opts, on_prepared=lambda: calls.append(layout.processed.exists()))
+    assert calls == [False] and layout.processed.is_dir()  # called before the tables were installed
+    run.stage_validate_prepare(opts, on_prepared=lambda: calls.append("inchangé"))
+    assert calls == [False, "inchangé"]
+    assert "données inchangées : validation et préparation déjà faites" in messages

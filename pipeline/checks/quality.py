@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from pipeline.checks.result import Problem, ValidationResult, location, nombre, shown_path
+from pipeline.render.document import pipe_table
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#$@~^])")
 _BLANKS = re.compile(r"\s+")
@@ -17,10 +18,7 @@ def _text(value: object) -> str:
 
 
 def _table(header: list[str], rows: list[list[str]], caption: str, align: list[str]) -> str:
-    marks = {"left": ":---", "right": "---:"}
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(marks[a] for a in align) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + f"\n\nTable: {caption}\n"
+    return pipe_table(header, rows, align) + f"\n\nTable: {caption}\n"
 
 
 def _problem_rows(problems: list[Problem], data_dir: str) -> list[list[str]]:

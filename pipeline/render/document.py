@@ -13,9 +13,9 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from babel.dates import format_date
 
@@ -86,8 +86,22 @@ class Document:
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
         if epoch.isdigit():
             return int(epoch)
-        midnight = dt.datetime(self.date.year, self.date.month, self.date.day, tzinfo=dt.timezone.utc)
+        midnight = dt.datetime(self.date.year, self.date.month, self.date.day, tzinfo=dt.UTC)
         return int(midnight.timestamp())
+
+
+_ALIGN_MARKS = {"left": ":---", "right": "---:", "center": ":---:"}
+
+
+def pipe_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str | None] | None = None) -> str:
+    """A pandoc pipe table of cells already formatted and escaped (one line each), without padding: pandoc reads a
+    padded table much more slowly (half the time of reading a year's report went into padding) and builds the same
+    document from both. `align`: "left" (default), "right" or "center" per column."""
+    header = list(header)
+    marks = [_ALIGN_MARKS[a or "left"] for a in (align or [None] * len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(marks) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def html_only(markdown: str) -> str:

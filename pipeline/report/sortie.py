@@ -16,16 +16,16 @@ import io
 import re
 import threading
 from collections import defaultdict
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
-from tabulate import tabulate
 
 from pipeline.empreinte import courte, empreinte
+from pipeline.render.document import pipe_table
 
 DPI = 110
 COMPRESSION = 1  # zlib level of the PNG images: about twice as fast to encode as the default 6
@@ -103,8 +103,7 @@ def tableau(entetes: Sequence[str], lignes: Iterable[Sequence[str]], legende: st
 
     Column widths are left to the renderer (it resets pipe tables' dash-count widths to automatic).
     """
-    corps = tabulate(list(lignes), headers=list(entetes), tablefmt="pipe", disable_numparse=True,
-                     colalign=alignements)
+    corps = pipe_table(entetes, lignes, alignements)
     blocs = [corps, f"Table: {legende}"] + [f"*{n}*" for n in notes if n]
     return "\n\n".join(blocs) + "\n"
 
