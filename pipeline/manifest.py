@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 import pipeline
 from pipeline.config import ROOT, DataLayout
+from pipeline.incremental import sha256_fichier
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = 1
@@ -58,7 +59,8 @@ def _digests(path: Path) -> tuple[str, str, int]:
 
 
 def sha256(path: Path) -> str:
-    return _digests(path)[0]
+    """sha256 of a file's bytes (the same helper as the build cache's, pipeline.incremental)."""
+    return sha256_fichier(path)
 
 
 def md5(path: Path) -> str:

@@ -180,7 +180,8 @@ def stage_validate_prepare(opts: RunOptions, on_prepared: Callable[[], object] |
         return
     opts.on_progress("validation des données")
     cache = None if opts.cache else False
-    staging = interim_dir(layout) / f".preparation-{os.getpid()}"
+    remove_dead_stagings(interim_dir(layout))
+    staging = interim_dir(layout) / f"{PREPARATION_STAGING}{os.getpid()}"
     try:
         with _spawned() as validation, _spawned() as preparation:
             checked = validation.submit(stage_validate, layout, params, cache)
@@ -198,6 +199,29 @@ def stage_validate_prepare(opts: RunOptions, on_prepared: Callable[[], object] |
         import shutil
 
         shutil.rmtree(staging, ignore_errors=True)
+
+
+PREPARATION_STAGING = ".preparation-"  # + the pid of the run preparing tables there
+
+
+def remove_dead_stagings(interim: Path) -> None:
+    """Remove the preparation staging folders of runs that are no longer alive (e.g. killed by the system)."""
+    import shutil
+
+    for folder in Path(interim).glob(f"{PREPARATION_STAGING}*"):
+        pid = folder.name.removeprefix(PREPARATION_STAGING)
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def check_processed_and_record(layout: DataLayout, params: dict, key: str, checked, cache: bool | None) -> None:

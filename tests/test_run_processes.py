@@ -212,3 +212,15 @@ def test_the_kernel_template_can_start_as_soon_as_the_tables_are_prepared(sample
     run.stage_validate_prepare(opts, on_prepared=lambda: calls.append("inchangé"))
     assert calls == [False, "inchangé"]
     assert "données inchangées : validation et préparation déjà faites" in messages
+
+
+def test_staging_folders_of_dead_runs_are_removed(tmp_path):
+    """A run killed while preparing leaves its staging folder; the next run removes it, not a live run's."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    mort = tmp_path / f"{run.PREPARATION_STAGING}{dead.stdout.strip()}"
+    vivant = tmp_path / f"{run.PREPARATION_STAGING}{os.getpid()}"
+    for folder in (mort, vivant):
+        (folder / "processed").mkdir(parents=True)
+    (tmp_path / "autre").mkdir()
+    run.remove_dead_stagings(tmp_path)
+    assert not mort.exists() and vivant.is_dir() and (tmp_path / "autre").is_dir()
