@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from tabulate import tabulate
 
-from pipeline.render.document import pipe_table
+from pipeline.render import pipe_table
 from pipeline.render.pandoc import LUA_FILTER, pandoc_binary
 from pipeline.report.sortie import tableau
 

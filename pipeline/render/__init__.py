@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 
 from pipeline.render.base import FORMATS, Engine, check_formats
-from pipeline.render.document import Document, html_only, notebook_to_markdown
+from pipeline.render.document import Document, html_only, notebook_to_markdown, pipe_table
 from pipeline.render.errors import RenderError
 
 DEFAULT_ENGINE = "pandoc-typst"
@@ -49,4 +49,5 @@ __all__ = [
     "get_engine",
     "html_only",
     "notebook_to_markdown",
+    "pipe_table",
 ]
