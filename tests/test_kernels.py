@@ -257,3 +257,15 @@ def test_opt_out_and_platform_fallback(tmp_path, monkeypatch):
     with kernels.template_scope(kernels.fork_enabled()) as endpoint:
         assert endpoint is None
         assert psutil.Process().children() == children_before  # no template started
+
+
+def test_a_failing_notebook_stops_the_batch(tmp_path):
+    """run_all stops at the first failure: the notebooks still queued are never started (they used to be run
+    before the error was raised)."""
+    failing = make_job(tmp_path, "panne", 'raise RuntimeError("panne")')
+    queued = [make_job(tmp_path, f"attente{i}", "import time\ntime.sleep(0.5)") for i in range(16)]
+    with pytest.raises(execute.ExecutionError, match="panne"):
+        within(HANG_GUARD, execute.run_all, [failing, *queued], 2)
+    # the pool hands a few tasks to its workers ahead (2 running + 3 queued: they end normally), and some may end
+    # before the failure is seen; the others are cancelled
+    assert sum(job.output.exists() for job in queued) <= 10
