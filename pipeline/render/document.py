@@ -95,7 +95,7 @@ _ALIGN_MARKS = {"left": ":---", "right": "---:", "center": ":---:"}
 
 def pipe_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str | None] | None = None) -> str:
     """A pandoc pipe table of cells already formatted and escaped (one line each), without padding: pandoc reads a
-    padded table much more slowly (half the time of reading a year's report went into padding) and builds the same
+    padded table much more slowly (reading a year's whole report: ~1.3 → ~0.8 s of CPU) and builds the same
     document from both. `align`: "left" (default), "right" or "center" per column."""
     header = list(header)
     marks = [_ALIGN_MARKS[a or "left"] for a in (align or [None] * len(header))]
