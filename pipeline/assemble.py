@@ -49,6 +49,11 @@ def report_date(annee: int) -> dt.date:
     return dt.date(annee, 12, 31)
 
 
+def render_cache(interim: Path) -> Path:
+    """The render cache of a territory's interim folder (pipeline.render.cache)."""
+    return Path(interim) / "cache" / "rendus"
+
+
 def thematic_markdown(interim: Path, annee: int, thematique: str) -> str:
     return notebook_to_markdown(execute.executed_path(interim, annee, thematique))
 
@@ -155,7 +160,7 @@ def plan_report_set(layout: DataLayout, params: dict, annee: int, thematiques: l
                     periodes: tuple[str, ...] | list[str] = ()) -> Jeu:
     """Compute the year's pages and queue their renders into `out` (a staging folder); nothing is rendered yet."""
     bilan = charger(layout, params, annee, thematiques)
-    a = Assembleur(bilan, out, tuple(periodes), cache=Path(interim) / "cache" / "rendus")
+    a = Assembleur(bilan, out, tuple(periodes), cache=render_cache(interim))
 
     thematiques_ch = []
     for th in thematiques:
@@ -174,11 +179,12 @@ def plan_report_set(layout: DataLayout, params: dict, annee: int, thematiques: l
     for ch in annexes:
         a.rendre(a.document(ch, f"{ch.titre} — rapport {annee}"), f"{ch.stem}.html", pdf=False)
 
-    complet = "\n\n".join(en_chapitre(dataclasses.replace(ch, corps=sans_bandeau(ch.corps)))
-                            for ch in [accueil, *thematiques_ch, *annexes])
-    rapport = Chapitre(f"rapport_ctg_{annee}", "Rapport", complet)
+    parties = tuple(en_chapitre(dataclasses.replace(ch, corps=sans_bandeau(ch.corps)))
+                    for ch in [accueil, *thematiques_ch, *annexes])  # one part per chapter: see Document.parties
+    rapport = Chapitre(f"rapport_ctg_{annee}", "Rapport", "\n\n".join(parties))
     a.rendre(a.document(rapport, f"Évaluation de la Convention territoriale globale — {annee}",
-                        subtitle=f"{bilan.caf} et {bilan.territoire}"), f"{rapport.stem}.pdf", html=False)
+                        subtitle=f"{bilan.caf} et {bilan.territoire}", parties=parties), f"{rapport.stem}.pdf",
+             html=False)
 
     for periode in (None, *periodes):
         a.rendre_copil(periode)

@@ -14,6 +14,7 @@ Path conventions in the manifest (POSIX, deterministic):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -133,15 +134,23 @@ def git_state(root: Path | None = None) -> dict:
 def locked_versions(root: Path | None = None) -> dict[str, str] | None:
     """Package name -> version from uv.lock (several versions, one per platform fork, joined by ', ')."""
     lock = Path(root or ROOT) / "uv.lock"
-    if not lock.is_file():
+    try:
+        stat = lock.stat()
+    except OSError:
         return None
+    return dict(_lock_versions(str(lock), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _lock_versions(lock: str, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
+    """uv.lock read once per process and per state of the file (~0.3 s of TOML per read; a run writes 5 manifests)."""
     with open(lock, "rb") as f:
         packages = tomllib.load(f).get("package", [])
     versions: dict[str, set[str]] = {}
     for package in packages:
         if "version" in package:
             versions.setdefault(package["name"], set()).add(package["version"])
-    return {name: ", ".join(sorted(found)) for name, found in sorted(versions.items())}
+    return tuple((name, ", ".join(sorted(found))) for name, found in sorted(versions.items()))
 
 
 def code_state(root: Path | None = None) -> dict:

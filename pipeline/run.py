@@ -368,7 +368,9 @@ def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = 
     import shutil
 
     from pipeline import assemble, publish
+    from pipeline.render import cache
 
+    cache.purger(assemble.render_cache(interim_dir(opts.layout)))  # renders unused for a month
     stagings: list[Path] = []
     futures: list = []
     try:

@@ -3,7 +3,8 @@
 The key is a sha256 of everything the output depends on: the engine's name, the formats, every field of the
 `Document` (body, title, date, options…), the rendering code and templates (pipeline/render/) and the versions of
 pandoc and Typst. Same key, same bytes (rendering is deterministic), so copying is exact. Entries live in
-`data/interim/<siren>/cache/rendus/<key>/`; an entry unused for `JOURS` days is removed.
+`data/interim/<siren>/cache/rendus/<key>/` (and the parts of the annual report in `rendus-parties/`, see
+parties.py); `purger` removes entries unused for `JOURS` days (called once per publication).
 Only the pandoc-typst engine is cached (a user's Quarto can change under us without a version we can read cheaply).
 """
 
@@ -75,18 +76,33 @@ class CachedEngine:
             shutil.rmtree(tmp, ignore_errors=True)
         return paths
 
-    def purger(self, jours: int = JOURS) -> None:
-        """Remove entries unused for `jours` days (and leftovers of interrupted writes)."""
-        limite = time.time() - jours * 86400
-        if not self.dossier.is_dir():
-            return
-        for entree in self.dossier.iterdir():
-            if entree.name.startswith(".") or entree.stat().st_mtime < limite:
-                shutil.rmtree(entree, ignore_errors=True)
+
+def dossier_des_parties(dossier: Path) -> Path:
+    """Where the Typst of each part of a document given by parts is kept (pipeline/render/parties.py): beside."""
+    return Path(dossier).with_name(Path(dossier).name + "-parties")
 
 
 def avec_cache(engine: Engine, dossier: Path | None) -> Engine:
     """`engine` behind a cache in `dossier` (unchanged when `dossier` is None or the engine is not cacheable)."""
     if dossier is None or engine.name not in CACHED_ENGINES:
         return engine
+    if hasattr(engine, "parties"):
+        engine.parties = dossier_des_parties(dossier)
     return CachedEngine(engine, dossier)
+
+
+def purger(dossier: Path, jours: int = JOURS) -> None:
+    """Remove the entries of the cache in `dossier` and of its parts unused for `jours` days (and leftovers of
+    interrupted writes)."""
+    limite = time.time() - jours * 86400
+    for racine in (Path(dossier), dossier_des_parties(dossier)):
+        try:
+            entrees = list(racine.iterdir())
+        except OSError:
+            continue
+        for entree in entrees:
+            try:
+                if entree.name.startswith(".") or entree.stat().st_mtime < limite:
+                    shutil.rmtree(entree) if entree.is_dir() else entree.unlink()
+            except OSError:
+                pass

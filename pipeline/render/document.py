@@ -39,7 +39,9 @@ class Document:
     is printed on the cover, at the top of every PDF page and at the top of the HTML page. `stem` names the
     output files (`<stem>.html`, `<stem>.pdf`). `orientation="paysage"` with `couverture=False` and
     `sommaire=False` gives a landscape one-pager. `metadata` is passed to the templates as extra pandoc
-    metadata (e.g. `author`).
+    metadata (e.g. `author`). `parties` (optional): the body as independent parts joined by blank lines (e.g. the
+    annual report's chapters, each opening with its level-1 heading): a PDF alone is then converted part by part,
+    and a part unchanged since an earlier render is not converted again (pipeline/render/parties.py).
     """
 
     title: str
@@ -55,8 +57,11 @@ class Document:
     couverture: bool = True
     sommaire: bool = True
     metadata: dict[str, str] = field(default_factory=dict)
+    parties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.parties and "\n\n".join(self.parties) != self.body:
+            raise RenderError(f"Le corps du document « {self.title} » n'est pas la suite de ses parties.")
         if not self.title.strip():
             raise RenderError("Le document à produire n'a pas de titre.")
         if not isinstance(self.date, dt.date):

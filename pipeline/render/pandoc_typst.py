@@ -10,6 +10,10 @@ SOURCE_DATE_EPOCH).
 The Typst compiler (python package `typst`) runs in a short-lived child process (`python -c`, ~30 ms to start): it
 keeps its memoisation caches for the life of the process (~250 MB after a 110-page report), so compiling in the
 long-lived publishing process would make it grow with every document.
+
+A PDF alone of a document given by parts (`Document.parties`, the annual report) is converted part by part, each
+part's Typst kept in the folder `parties` (pipeline/render/parties.py): a rebuilt report converts only the parts
+that changed, then Typst compiles the whole.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pipeline import orphans
-from pipeline.render import pandoc
+from pipeline.render import pandoc, parties
 from pipeline.render.base import FORMATS, check_formats, output_paths
 from pipeline.render.document import Document
 from pipeline.render.errors import RenderError
@@ -36,11 +40,19 @@ log = logging.getLogger(__name__)
 class PandocTypstEngine:
     name = "pandoc-typst"
 
+    def __init__(self, parties: Path | None = None):
+        self.parties = parties  # folder keeping the Typst of each part of a document (pipeline/render/parties.py)
+
     def render(self, doc: Document, out_dir: Path, formats: Iterable[str] = FORMATS) -> list[Path]:
         wanted = check_formats(formats)
         targets = output_paths(doc, out_dir, wanted)
         with tempfile.TemporaryDirectory(prefix="ctg-rendu-") as tmp:
             work = Path(tmp)
+            if doc.parties and wanted == ("pdf",):  # e.g. the annual report: only its changed chapters converted
+                compile_pdf(parties.write_typst(doc, work, self.parties), work / "rapport.pdf", doc)
+                Path(out_dir).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(work / "rapport.pdf", targets[0])
+                return targets
             source = work / "source.md"
             source.write_text(extract_images(doc.body, work / "media", RASTER), encoding="utf-8")
             if len(wanted) > 1:  # read the Markdown once; each writer starts from the document tree

@@ -13,6 +13,8 @@ Markdown or from that JSON) does the rest, and 2 only when the reading pass has 
 4. Headings are shifted so that the body's top level is `ctg-heading-base` (1 in Typst, 2 in HTML
    where the page title is the h1).
 5. `ctg-long` is set when the body has at least 3 headings: the templates show a table of contents then.
+   4 and 5 are skipped for a document given by parts (metadata `ctg-parties`, pipeline/render/parties.py): its
+   parts' headings are at their final levels and the engine sets `ctg-long` itself.
 6. Column widths are left to the browser and Typst (pipe tables would get relative widths from their
    dash counts); HTML only: tables are wrapped in <div class="tableau"> so that wide tables scroll on a phone.
 7. Typst only: images below media/ (written there by the engine) and images given as data: URIs (written to
@@ -187,6 +189,9 @@ local structure = {
   end,
 
   Pandoc = function(doc)
+    if doc.meta["ctg-parties"] then
+      return nil  -- a document given by parts (pipeline/render/parties.py): final levels, ctg-long given
+    end
     local top, count = 7, 0
     doc:walk({
       Header = function(h)
