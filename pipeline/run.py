@@ -370,7 +370,8 @@ def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = 
     from pipeline import assemble, publish
     from pipeline.render import cache
 
-    cache.purger(assemble.render_cache(interim_dir(opts.layout)))  # renders unused for a month
+    cache.purger(assemble.render_cache(interim_dir(opts.layout)))  # renders and figures unused for a month
+    cache.purger(interim_dir(opts.layout) / "cache" / "figures")
     stagings: list[Path] = []
     futures: list = []
     try:

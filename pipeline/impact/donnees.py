@@ -24,6 +24,7 @@ from pipeline.inputs.common import LINE_COLUMN, InputError, Schema, coerce, find
 from pipeline.prepare import catalogue_path
 from pipeline.referential import load_referentiel
 from pipeline.report import contexte as contexte_rapport
+from pipeline.report import memo
 from pipeline.report.chargement import catalogue_frame
 from pipeline.report.contexte import Contexte
 
@@ -53,6 +54,7 @@ class Donnees:
     indice_prix: dict[int, float] = field(default_factory=dict)
     source_indice: str = ""
     intention: str = ""  # the convention's own words on social impact
+    figures: Path | None = None  # where drawn figures are kept by their inputs (pipeline.report.memo)
     _par_theme: dict[str, Contexte] = field(default_factory=dict, repr=False)
 
     @property
@@ -127,6 +129,7 @@ def charger(territoire: str, annee: int, data_dir: str | Path, params: dict | No
         indice_prix=indice,
         source_indice=source,
         intention=communication.libelle if communication else "",
+        figures=memo.dossier(data_dir, territoire),
     )
 
 

@@ -12,6 +12,7 @@ from pipeline.impact import textes
 from pipeline.impact.donnees import Donnees
 from pipeline.impact.equite import POPULATION, cellule_ecart, lecture, series
 from pipeline.impact.valeurs import valeur
+from pipeline.report import memo
 from pipeline.report.graphiques import OKABE_ITO, nouvelle_figure, style
 from pipeline.report.sortie import afficher, figure, lignes_indicateurs, provenance, tableau, texte, tracer
 from pipeline.report.tendance import tendance
@@ -83,6 +84,19 @@ def schema(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:
     pas = TAILLE * 1.3 / 72  # one text line, in inches
     hauteur = 0.9 + pas * (hauteur_lignes + 2.5)
     note = provenance([s for m in maillons for s in m.sources], markdown=False)
+    # the drawing depends on these only: kept by them, it is not drawn again when another thématique changed
+    image = memo.png(d.figures, ("modele_logique", contenu, reste, hauteur, note),
+                     lambda: _dessin(contenu, reste, hauteur, pas, note))
+    boites = [f"{textes.NIVEAUX[n]} : " + ("; ".join(f"{m.libelle}, {m.constat}" for m in cases[n]) or textes.CASE_VIDE)
+              + "." for n in NIVEAUX]  # every indicator of each box with its finding, not only those drawn
+    alt = f"Schéma du modèle logique, {d.libelle(thematique)}, en quatre cases reliées par des flèches. " + " ".join(boites)
+    legende = tracer(f"Modèle logique — {texte(d.libelle(thematique))}.", [s for m in maillons for s in m.sources],
+                     *lignes_modele(d, maillons))
+    return figure(image, legende, alt)
+
+
+def _dessin(contenu: dict, reste: dict, hauteur: float, pas: float, note: str):
+    """The four boxes of `schema` as a matplotlib figure."""
     with style():
         fig, axe = nouvelle_figure(hauteur, note)
         axe.set_axis_off()
@@ -109,12 +123,7 @@ def schema(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:
             if i < len(NIVEAUX) - 1:
                 axe.annotate("", xy=(i + 1.03, 0.5), xytext=(i + 0.81, 0.5),
                              arrowprops={"arrowstyle": "-|>", "color": "#444444", "linewidth": 1.6})
-    boites = [f"{textes.NIVEAUX[n]} : " + ("; ".join(f"{m.libelle}, {m.constat}" for m in cases[n]) or textes.CASE_VIDE)
-              + "." for n in NIVEAUX]  # every indicator of each box with its finding, not only those drawn
-    alt = f"Schéma du modèle logique, {d.libelle(thematique)}, en quatre cases reliées par des flèches. " + " ".join(boites)
-    legende = tracer(f"Modèle logique — {texte(d.libelle(thematique))}.", [s for m in maillons for s in m.sources],
-                     *lignes_modele(d, maillons))
-    return figure(fig, legende, alt)
+    return fig
 
 
 def lignes_modele(d: Donnees, maillons: list[Maillon]) -> list:

@@ -127,9 +127,10 @@ def png(fig: Figure) -> bytes:
     return tampon.getvalue()
 
 
-def figure(fig: Figure, legende: str, alt: str) -> str:
-    """An image with its caption (with provenance) and a real description as alt text."""
-    donnees = base64.b64encode(png(fig)).decode("ascii")
+def figure(fig: Figure | bytes, legende: str, alt: str) -> str:
+    """An image (a figure, or its PNG bytes) with its caption (with provenance) and a real description as alt
+    text."""
+    donnees = base64.b64encode(fig if isinstance(fig, bytes) else png(fig)).decode("ascii")
     alt = _BLANCS.sub(" ", alt.replace('"', "'")).strip()
     return f'![{legende}](data:image/png;base64,{donnees}){{alt="{alt}"}}\n'
 

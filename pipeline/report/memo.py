@@ -1,0 +1,70 @@
+"""PNG images kept by what they are drawn from: a notebook executed again because one thématique's data changed does
+not draw again the figures whose inputs did not change (e.g. the other thématiques' logic models in the social
+impact chapter).
+
+    image = memo.png(dossier, ("modele_logique", contenu, hauteur, note), lambda: dessiner())   # -> PNG bytes
+
+The key is a sha256 of the drawing code (every module of `pipeline/report` and `pipeline/impact`), the versions of
+matplotlib, seaborn, Pillow and numpy, and the `repr` of the inputs given by the caller, which must determine the
+drawing completely (plain values: strings, numbers, tuples, lists, dicts). Same key, same bytes: `sortie.png` is
+deterministic. Entries are `<dossier>/<key>.png`, written atomically (kernels run side by side); an entry that
+cannot be read is drawn again. `dossier=None`, or `CTG_CACHE=0`, draws every time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+OFF = {"0", "false", "non", "no", "off"}
+PAQUETS = ("matplotlib", "seaborn", "pillow", "numpy")
+
+
+def dossier(data_dir: str | Path, territoire: str) -> Path | None:
+    """The figures' folder of a territory (None when `CTG_CACHE` is 0 / false / non / off)."""
+    if os.environ.get("CTG_CACHE", "1").strip().lower() in OFF:
+        return None
+    return Path(data_dir) / "interim" / str(territoire) / "cache" / "figures"
+
+
+@functools.cache
+def _code() -> str:
+    from pipeline.config import ROOT
+    from pipeline.incremental import _fichiers, empreinte_code
+
+    paquet = Path(__file__).resolve().parent.parent
+    fichiers = [f for sous in ("report", "impact") for f in _fichiers(paquet / sous, {".py"})]
+    return empreinte_code(fichiers, ROOT, PAQUETS)
+
+
+def cle(entrees: object) -> str:
+    return hashlib.sha256(f"{_code()}\0{entrees!r}".encode()).hexdigest()
+
+
+def png(dossier: Path | None, entrees: object, dessiner: Callable[[], Figure]) -> bytes:
+    """The PNG of the figure `dessiner()` returns, kept in `dossier` under the key of `entrees`."""
+    from pipeline.report.sortie import png as rendre_png
+
+    if dossier is None:
+        return rendre_png(dessiner())
+    chemin = Path(dossier) / f"{cle(entrees)}.png"
+    try:
+        image = chemin.read_bytes()
+        if image.startswith(b"\x89PNG\r\n\x1a\n"):
+            return image
+    except OSError:
+        pass
+    image = rendre_png(dessiner())
+    try:
+        chemin.parent.mkdir(parents=True, exist_ok=True)
+        provisoire = chemin.with_name(f".{chemin.name}.{os.getpid()}.tmp")
+        provisoire.write_bytes(image)
+        os.replace(provisoire, chemin)
+    except OSError:  # a read-only data folder: drawn every time
+        pass
+    return image
