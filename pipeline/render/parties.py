@@ -24,6 +24,7 @@ from pathlib import Path
 from pipeline.incremental import ecrire_texte
 from pipeline.render import pandoc
 from pipeline.render.document import Document
+from pipeline.render.errors import RenderError
 from pipeline.render.media import extract_images
 
 SEPARATEUR = "// ctg-partie"
@@ -89,7 +90,7 @@ def _cadre(doc: Document, work: Path, long: bool) -> str:
     pandoc.start(args, source, f"la source Typst du PDF « {doc.stem} »", "cadre").wait()
     cadre = (work / "cadre.typ").read_text(encoding="utf-8")
     if EMPLACEMENT + "\n" not in cadre:
-        raise RuntimeError("le modèle Typst n'a pas reproduit l'emplacement du corps du document")
+        raise RenderError(f"Le modèle Typst n'a pas reproduit l'emplacement du corps du PDF « {doc.stem} ».")
     return cadre
 
 
