@@ -36,6 +36,17 @@ CLES_NOTEBOOKS = "cles_notebooks.json"
 CLES_PUBLICATION = "cles_publication.json"
 
 
+CACHE_OFF = {"0", "false", "non", "no", "off"}
+
+
+def cache_enabled(cache: bool | None = None) -> bool:
+    """`cache` when given, else the environment: the kept results (checked frames, drawn figures) are reused unless
+    `CTG_CACHE` is 0 / false / non / no / off."""
+    if cache is not None:
+        return bool(cache)
+    return os.environ.get("CTG_CACHE", "1").strip().lower() not in CACHE_OFF
+
+
 def sha256_fichier(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -369,9 +369,11 @@ def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = 
 
     from pipeline import assemble, publish
     from pipeline.render import cache
+    from pipeline.report import memo
 
-    cache.purger(assemble.render_cache(interim_dir(opts.layout)))  # renders and figures unused for a month
-    cache.purger(interim_dir(opts.layout) / "cache" / "figures")
+    rendus = assemble.render_cache(interim_dir(opts.layout))
+    for dossier in (rendus, cache.dossier_des_parties(rendus), memo.emplacement(interim_dir(opts.layout))):
+        cache.purger(dossier)  # renders, annual-report chapters and figures unused for a month
     stagings: list[Path] = []
     futures: list = []
     try:

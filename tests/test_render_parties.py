@@ -120,5 +120,6 @@ def test_cache_entries_unused_for_a_month_are_removed(tmp_path):
     il_y_a_40_jours = time.time() - 40 * 86400
     for chemin in (vieux, ancienne):
         os.utime(chemin, (il_y_a_40_jours, il_y_a_40_jours))
-    purger(rendus)
+    for dossier in (rendus, dossier_des_parties(rendus)):  # as a publication does
+        purger(dossier)
     assert not vieux.exists() and not ancienne.exists() and recent.exists()

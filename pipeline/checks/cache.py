@@ -28,19 +28,12 @@ import pandas as pd
 from pipeline.checks.reading import Collector
 from pipeline.checks.result import Problem
 from pipeline.config import DataLayout
-from pipeline.incremental import ecrire_texte, empreinte_code
+from pipeline.incremental import cache_enabled, ecrire_texte, empreinte_code
 
 JOURS = 30
 FORMAT = 1   # version of the entries' layout
 CODE = ("engine.py", "rules.py", "result.py", "cache.py")
-OFF = {"0", "false", "non", "no", "off"}
-
-
-def enabled(cache: bool | None = None) -> bool:
-    """`cache` when given, else the environment: on unless `CTG_CACHE` is 0 / false / non / off."""
-    if cache is not None:
-        return bool(cache)
-    return os.environ.get("CTG_CACHE", "1").strip().lower() not in OFF
+enabled = cache_enabled  # `cache` when given, else on unless CTG_CACHE is 0 / false / non / no / off
 
 
 def folder(layout: DataLayout) -> Path:

@@ -4,7 +4,7 @@ The key is a sha256 of everything the output depends on: the engine's name, the 
 `Document` (body, title, date, options…), the rendering code and templates (pipeline/render/) and the versions of
 pandoc and Typst. Same key, same bytes (rendering is deterministic), so copying is exact. Entries live in
 `data/interim/<siren>/cache/rendus/<key>/` (and the parts of the annual report in `rendus-parties/`, see
-parties.py); `purger` removes entries unused for `JOURS` days (called once per publication).
+parties.py); `purger` removes a cache folder's entries unused for `JOURS` days (called once per publication).
 Only the pandoc-typst engine is cached (a user's Quarto can change under us without a version we can read cheaply).
 """
 
@@ -92,17 +92,16 @@ def avec_cache(engine: Engine, dossier: Path | None) -> Engine:
 
 
 def purger(dossier: Path, jours: int = JOURS) -> None:
-    """Remove the entries of the cache in `dossier` and of its parts unused for `jours` days (and leftovers of
-    interrupted writes)."""
+    """Remove the entries (files or folders) of a cache folder unused for `jours` days, and leftovers of
+    interrupted writes."""
     limite = time.time() - jours * 86400
-    for racine in (Path(dossier), dossier_des_parties(dossier)):
+    try:
+        entrees = list(Path(dossier).iterdir())
+    except OSError:
+        return
+    for entree in entrees:
         try:
-            entrees = list(racine.iterdir())
+            if entree.name.startswith(".") or entree.stat().st_mtime < limite:
+                shutil.rmtree(entree) if entree.is_dir() else entree.unlink()
         except OSError:
-            continue
-        for entree in entrees:
-            try:
-                if entree.name.startswith(".") or entree.stat().st_mtime < limite:
-                    shutil.rmtree(entree) if entree.is_dir() else entree.unlink()
-            except OSError:
-                pass
+            pass

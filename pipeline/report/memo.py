@@ -18,18 +18,26 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-OFF = {"0", "false", "non", "no", "off"}
 PAQUETS = ("matplotlib", "seaborn", "pillow", "numpy")
 
 
+def emplacement(interim: Path) -> Path:
+    """The figures' folder in a territory's interim folder (`run.interim_dir`)."""
+    return Path(interim) / "cache" / "figures"
+
+
 def dossier(data_dir: str | Path, territoire: str) -> Path | None:
-    """The figures' folder of a territory (None when `CTG_CACHE` is 0 / false / non / off)."""
-    if os.environ.get("CTG_CACHE", "1").strip().lower() in OFF:
-        return None
-    return Path(data_dir) / "interim" / str(territoire) / "cache" / "figures"
+    """The figures' folder of a territory (None when `CTG_CACHE` is 0 / false / non / no / off)."""
+    from pipeline.config import DataLayout
+    from pipeline.incremental import cache_enabled
+    from pipeline.run import interim_dir
+
+    return emplacement(interim_dir(DataLayout(Path(data_dir), str(territoire)))) if cache_enabled() else None
 
 
 @functools.cache
