@@ -1,3 +1,3 @@
-from pipeline.cli import app
+from pipeline.cli import programme
 
-app(prog_name="ctg")
+programme(prog_name="ctg")

@@ -50,6 +50,25 @@ def main(
     """
 
 
+def programme(prog_name: str | None = None) -> None:
+    """The `ctg` program (pyproject's [project.scripts], `python -m pipeline`): the CLI, then the process ends without
+    freeing the modules and tables the command loaded (`orphans.end_process`, atexit handlers included: ~0.6 s saved
+    after `ctg run`). Tests call `app` itself."""
+    from pipeline import orphans
+
+    try:
+        app(prog_name=prog_name)
+        code = 0
+    except SystemExit as fin:  # how click ends, with the command's exit code
+        code = fin.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        err.print(str(code), highlight=False, markup=False)
+        code = 1
+    orphans.end_process(code)
+
+
 # Helpers shared by the commands ------------------------------------------------------------------------------
 def years_in_data(lay: DataLayout) -> list[int]:
     """Years that have a follow-up folder (suivi/<annee>/) for the territory, sorted."""

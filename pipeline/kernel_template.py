@@ -23,7 +23,6 @@ worker threads are handled by OpenBLAS' own fork handlers).
 
 from __future__ import annotations
 
-import atexit
 import gc
 import importlib
 import json
@@ -226,15 +225,12 @@ def _become_kernel(request: Request, conn: socket.socket):
 
 
 def _exit_without_teardown() -> None:
-    """End like the interpreter does (wait for threads, atexit handlers, flush), but skip freeing the heap shared
-    with the template: deallocating it would first copy every page (~0.5 s per kernel)."""
-    threading._shutdown()  # what interpreter shutdown calls first
-    atexit._run_exitfuncs()  # IPython's handler clears the user namespace: user objects are finalised here
-    gc.collect()
-    for stream in (sys.stdout, sys.stderr):
-        if stream:
-            stream.flush()
-    os._exit(0)
+    """End like the interpreter does (wait for threads, atexit handlers — IPython's clears the user namespace, so user
+    objects are finalised —, flush), but skip freeing the heap shared with the template: deallocating it would first
+    copy every page (~0.5 s per kernel)."""
+    from pipeline import orphans
+
+    orphans.end_process(0, collect=True)
 
 
 def _exit_when_gone(pidfds: list[int]) -> None:

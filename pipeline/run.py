@@ -235,15 +235,16 @@ def check_processed_and_record(layout: DataLayout, params: dict, key: str, check
 
 
 def _spawned(workers: int = 1) -> contextlib.AbstractContextManager[Executor]:
-    """`workers` spawned worker processes (not forked: the parent may have threads) that die with us; tasks run
-    there, their exceptions are raised here by `.result()`."""
+    """`workers` spawned worker processes (not forked: the parent may have threads) that die with us and end without
+    tearing their interpreter down (`orphans.pool_worker`); tasks run there, their exceptions are raised here by
+    `.result()`."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from pipeline import orphans
 
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=orphans.die_with_parent, initargs=(os.getpid(),))
+                               initializer=orphans.pool_worker, initargs=(os.getpid(),))
 
 
 def run(opts: RunOptions) -> list[Path]:

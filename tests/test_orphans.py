@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -66,3 +67,46 @@ def test_child_whose_parent_already_ended_exits_at_once():
     code = "from pipeline import orphans; orphans.die_with_parent(1); import time; time.sleep(300)"
     proc = subprocess.run([sys.executable, "-c", code], timeout=60)
     assert proc.returncode == 1
+
+
+class Sentinel:
+    """Writes a file when finalised: at interpreter teardown for a module global."""
+
+    def __init__(self, path: str) -> None:
+        self.touch = Path(path).touch  # bound now: builtins may be gone when a torn-down interpreter calls __del__
+
+    def __del__(self) -> None:
+        self.touch()
+
+
+def _task_leaving_things_behind(folder: str) -> int:
+    import atexit
+    import logging
+
+    global LEFT_BEHIND
+    LEFT_BEHIND = Sentinel(os.path.join(folder, "teardown"))  # finalised only if the interpreter is torn down
+    atexit.register(lambda: open(os.path.join(folder, "atexit"), "w").close())
+    handler = logging.StreamHandler(open(os.path.join(folder, "log"), "w"))  # buffered: flushed by logging.shutdown
+    logging.getLogger("ctg-test").addHandler(handler)
+    logging.getLogger("ctg-test").warning("message du worker")
+    return os.getpid()
+
+
+def test_spawned_pool_worker_ends_without_teardown_after_its_atexit_handlers(tmp_path):
+    from pipeline import run
+
+    with run._spawned() as pool:
+        pid = pool.submit(_task_leaving_things_behind, str(tmp_path)).result()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert (tmp_path / "atexit").exists(), "an atexit handler registered by a task must still run"
+    assert "message du worker" in (tmp_path / "log").read_text(), "logging must be flushed"
+    assert not (tmp_path / "teardown").exists(), "the worker's interpreter was torn down (module globals finalised)"
+
+
+@pytest.mark.parametrize("args, code, sortie", [(["--version"], 0, "ctg "), (["commande-inconnue"], 2, "")])
+def test_the_ctg_program_keeps_exit_codes_and_output(args, code, sortie):
+    proc = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert proc.stdout.startswith(sortie)  # piped, so block-buffered: flushed before the quick exit
+    if code:
+        assert "commande-inconnue" in proc.stderr
