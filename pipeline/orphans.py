@@ -64,10 +64,13 @@ def child_dies_with_us() -> Callable[[], None] | None:
     return lambda: die_with_parent(parent)
 
 
-def pool_worker(parent: int) -> None:
-    """Initializer of the pipeline's spawned worker processes: die with `parent` (`die_with_parent`), and end without
-    freeing the heap once the pool stops (`exit_without_teardown`)."""
+def pool_worker(parent: int, nice: int = 0) -> None:
+    """Initializer of the pipeline's spawned worker processes: die with `parent` (`die_with_parent`), lower the
+    priority by `nice` (inherited by the processes the worker starts), and end without freeing the heap once the
+    pool stops (`exit_without_teardown`)."""
     die_with_parent(parent)
+    if nice:
+        os.nice(nice)
     atexit.register(exit_without_teardown)  # registered first, so run last: after the handlers of what tasks import
 
 

@@ -110,3 +110,13 @@ def test_the_ctg_program_keeps_exit_codes_and_output(args, code, sortie):
     assert proc.stdout.startswith(sortie)  # piped, so block-buffered: flushed before the quick exit
     if code:
         assert "commande-inconnue" in proc.stderr
+
+
+def test_render_workers_run_at_a_lower_priority_than_the_run():
+    from pipeline import run
+
+    opts = run.RunOptions(layout=None, params={}, annees=[], thematiques=[], jobs=1)
+    with run.render_pool(opts) as pool:
+        assert pool.submit(os.nice, 0).result() == min(19, os.nice(0) + run.RENDER_NICE)
+    with run._spawned() as pool:  # the other spawned workers (checks, preparation) keep the run's priority
+        assert pool.submit(os.nice, 0).result() == os.nice(0)
