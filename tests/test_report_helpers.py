@@ -290,3 +290,23 @@ def test_tableau_et_provenance():
     assert sortie.provenance(quatre) == ("Sources : Caf (millésimes 2021 à 2022) ; INSEE (millésime 2021) ; "
                                          "Suivi local (millésime 2024).")
     assert sortie.texte("a_b *c* | [d]\nsuite") == r"a\_b \*c\* \| \[d\] suite"
+
+
+def test_vue_partage_les_index_et_repond_comme_replace(donnees):
+    from pipeline.report.contexte import vue
+
+    base = jeu.contexte_fixture(donnees, "petite_enfance", 2024)
+    autre = vue(base, thematique="enfance", libelle_thematique="Enfance")
+    copie = dataclasses.replace(base, thematique="enfance", libelle_thematique="Enfance")  # its own indexes
+    assert autre._mesures is base._mesures and autre._infos is base._infos  # shared, not rebuilt
+    assert copie._mesures is not base._mesures
+    assert (autre.thematique, base.thematique) == ("enfance", "petite_enfance")
+    assert autre.indicateurs_du_theme() == copie.indicateurs_du_theme()
+    for ind in autre.indicateurs_du_theme():
+        assert autre.info(ind) == copie.info(ind)
+        assert autre.mesures(ind) == copie.mesures(ind)
+        assert autre.cibles_de(ind).equals(copie.cibles_de(ind))
+    with pytest.raises(ValueError):
+        vue(base, annee=2023)  # the indexes hold the rows up to the report year
+    with pytest.raises(ValueError):
+        vue(base, indicateurs=base.indicateurs.iloc[:0])

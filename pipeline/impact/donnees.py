@@ -11,7 +11,6 @@ labels of the thématiques, the `impact:` and `bilan:` sections of params.yaml a
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from pipeline.referential import load_referentiel
 from pipeline.report import contexte as contexte_rapport
 from pipeline.report import memo
 from pipeline.report.chargement import catalogue_frame
-from pipeline.report.contexte import Contexte
+from pipeline.report.contexte import Contexte, vue
 
 TRANSVERSE = "transverse"
 INDICE_PRIX = "indice_prix"
@@ -78,7 +77,7 @@ class Donnees:
     def du_theme(self, thematique: str) -> Contexte:
         """The same data scoped to one thématique (for helpers that read `ctx.thematique`)."""
         if thematique not in self._par_theme:
-            self._par_theme[thematique] = dataclasses.replace(
+            self._par_theme[thematique] = vue(
                 self.ctx, thematique=thematique, libelle_thematique=self.libelle(thematique),
                 plan=self.ctx.plan[self.ctx.plan["thematique"] == thematique])
         return self._par_theme[thematique]
@@ -117,8 +116,7 @@ def charger(territoire: str, annee: int, data_dir: str | Path, params: dict | No
                                  for e in entrees.values()]
     base = contexte_rapport(str(territoire), int(annee), data_dir, themes[0], toutes_thematiques=True,
                             params=params, referentiel=ref, catalogue=catalogue)
-    ctx = dataclasses.replace(base, thematique=TRANSVERSE, libelle_thematique="Impact social", catalogue=catalogue,
-                              plan=ref.actions_frame(), priorites=[])
+    ctx = vue(base, thematique=TRANSVERSE, libelle_thematique="Impact social", plan=ref.actions_frame(), priorites=[])
     indice, source = lire_indice_prix(layout)
     communication = ref.communication.impact_social if ref.communication else None
     return Donnees(

@@ -6,9 +6,10 @@ from small hand-made frames.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -187,6 +188,23 @@ class Contexte:
         """Actions of the thématique as followed in the report year (one row per action)."""
         a = self.actions
         return a[(a["thematique"] == self.thematique) & (a["annee"] == self.annee)]
+
+
+# What a Contexte's indexes and memorised lookups are computed from (see `vue`)
+DONNEES_INDEXEES = frozenset({"indicateurs", "catalogue", "cibles", "communes", "annee", "territoire"})
+
+
+def vue(ctx: Contexte, **changes) -> Contexte:
+    """`dataclasses.replace(ctx, **changes)` for changes that leave DONNEES_INDEXEES as they are (thématique, labels,
+    roadmap, priorities, actions): the new Contexte shares ctx's indexes and memorised lookups instead of building
+    its own (~0.05 s of CPU each: a report set sees the same tables through one Contexte per thématique)."""
+    inconnus = changes.keys() - {f.name for f in fields(ctx)}
+    if inconnus or changes.keys() & DONNEES_INDEXEES:
+        raise ValueError(f"vue() ne change que les champs hors {sorted(DONNEES_INDEXEES)} : {sorted(changes)}")
+    autre = copy.copy(ctx)  # the same index dictionaries, shared
+    for nom, valeur in changes.items():
+        setattr(autre, nom, valeur)
+    return autre
 
 
 def _renseigne(v) -> bool:

@@ -15,6 +15,7 @@ from pipeline.config import DataLayout
 from pipeline.referential import Referentiel, load_referentiel
 from pipeline.report import contexte
 from pipeline.report.contexte import Contexte
+from pipeline.report.contexte import vue as contexte_vue
 
 TRANSVERSE = "transverse"
 T = TypeVar("T")
@@ -63,13 +64,13 @@ class Bilan:
 
     def transverse(self) -> Contexte:
         """A Contexte whose thématique is `transverse` (indicators of the whole convention)."""
-        return self.memo(TRANSVERSE, lambda: dataclasses.replace(
+        return self.memo(TRANSVERSE, lambda: contexte_vue(
             self.premier, thematique=TRANSVERSE, libelle_thematique=self.libelle(TRANSVERSE),
             plan=self.premier.plan.iloc[:0], priorites=[]))
 
     def avec_actions(self, actions) -> Bilan:
         """The same Bilan with another actions table (e.g. the follow-up known at the end of a semester)."""
-        return dataclasses.replace(self, contextes={th: dataclasses.replace(ctx, actions=actions)
+        return dataclasses.replace(self, contextes={th: contexte_vue(ctx, actions=actions)
                                                     for th, ctx in self.contextes.items()})
 
 
@@ -83,7 +84,7 @@ def charger(layout: DataLayout, params: dict, annee: int, thematiques: list[str]
     contextes = {}
     for th in thematiques:
         theme = ref.thematique(th)
-        contextes[th] = base if th == base.thematique else dataclasses.replace(
+        contextes[th] = base if th == base.thematique else contexte_vue(
             base, thematique=th, libelle_thematique=theme.libelle, priorites=list(theme.priorites_caf),
             plan=plan[plan["thematique"] == th])
     return Bilan(layout=layout, params=params, annee=int(annee), referentiel=ref, contextes=contextes)
