@@ -20,6 +20,7 @@ from pipeline.config import DataLayout
 
 if TYPE_CHECKING:  # pipeline.execute imports nbformat and papermill: only when notebooks are executed
     from pipeline import execute
+    from pipeline.plans import Plans
 
 
 @dataclass
@@ -95,24 +96,37 @@ def notebook_keys(opts: RunOptions, jobs: list[execute.Job]) -> dict[execute.Job
     }
 
 
-def stage_execute(opts: RunOptions) -> list[Path]:
-    """Execute the notebooks whose inputs changed since they were last executed (all of them without cache)."""
+def stage_execute(opts: RunOptions, annee_prete: Callable[[int], object] | None = None) -> list[Path]:
+    """Execute the notebooks whose inputs changed since they were last executed (all of them without cache), year
+    after year. `annee_prete(annee)` is called once all of a year's notebooks are executed, in year order, from the
+    first notebook done on (the workers are forked by then), e.g. to plan that year's report set meanwhile
+    (pipeline.plans)."""
     from pipeline import execute
 
     jobs = execution_jobs(opts.layout, opts.annees, opts.thematiques + chapters(opts.params))
     registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_NOTEBOOKS)
     keys = notebook_keys(opts, jobs)
     todo = [job for job in jobs if not (opts.cache and registre.a_jour(job.output, keys[job]))]
-    todo.sort(key=lambda job: job.thematique not in chapters(opts.params))  # the longest (chapters) first
+    todo.sort(key=lambda job: (job.annee, job.thematique not in chapters(opts.params)))  # chapters (longest) first
     for job in jobs:
         if job not in todo:
             opts.on_progress(f"{job.thematique} {job.annee} (inchangé)")
     timeout = int(opts.params.get("execution", {}).get("timeout", 600))
     workers = opts.jobs or int(opts.params.get("execution", {}).get("jobs", 0))
+    restants = {annee: sum(job.annee == annee for job in todo) for annee in opts.annees}
+
+    def annoncer() -> None:
+        while restants and next(iter(restants.values())) == 0:
+            annee = next(iter(restants))
+            del restants[annee]
+            if annee_prete is not None:
+                annee_prete(annee)
 
     def done(job: execute.Job) -> None:
         registre.noter(job.output, keys[job])
         opts.on_progress(f"{job.thematique} {job.annee}")
+        restants[job.annee] -= 1
+        annoncer()
         if not preload:  # the notebook workers are forked by now: import the report code while they work
             preload.append(threading.Thread(target=importlib.import_module, args=("pipeline.assemble",), daemon=True))
             preload[0].start()
@@ -124,6 +138,7 @@ def stage_execute(opts: RunOptions) -> list[Path]:
                         on_done=done)
     finally:
         registre.enregistrer()  # what was executed before a failure is not executed again
+    annoncer()  # nothing was executed at all
     return [job.output for job in jobs]
 
 
@@ -258,13 +273,16 @@ def run(opts: RunOptions) -> list[Path]:
     state = run_state(opts)
     state.oublier()  # until this run succeeds
     publish.recover(Path(opts.reports_dir) / opts.layout.territoire)
+    from pipeline.plans import Plans
+
     with contextlib.ExitStack() as pools:
         with contextlib.ExitStack() as template:
             # the kernel template starts once the tables are prepared, and imports while they are checked
             stage_validate_prepare(opts, on_prepared=lambda: template.enter_context(kernel_template(opts)))
             pool = pools.enter_context(render_pool(opts))  # the render workers import while notebooks run
-            stage_execute(opts)
-        published = stage_publish_all(opts, pool)
+            plans = pools.enter_context(Plans(opts))  # each year's set planned as soon as its notebooks are done
+            stage_execute(opts, annee_prete=plans.preparer)
+        published = stage_publish_all(opts, pool, plans)
     state.enregistrer()
     return published
 
@@ -343,23 +361,38 @@ def published_intact(target: Path) -> bool:
         incremental.sha256_fichier(present[name]) == out.sha256 for name, out in listed.items())
 
 
-def stage_publish_all(opts: RunOptions, pool: Executor | None = None) -> list[Path]:
+def set_up_to_date(opts: RunOptions, annee: int, registre: incremental.Registre | None = None,
+                   key: str | None = None) -> bool:
+    """True when the year's published set was built from the current inputs (`publish_key`) and is intact."""
+    registre = registre or incremental.Registre(interim_dir(opts.layout) / incremental.CLES_PUBLICATION)
+    key = key or publish_key(opts, annee)
+    target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
+    entree = registre.entrees.get(str(target))
+    return bool(opts.cache and key and entree and entree[0] == key and published_intact(target))
+
+
+def stage_publish_all(opts: RunOptions, pool: Executor | None = None, plans: Plans | None = None) -> list[Path]:
     """Publish every year's report set whose content may have changed (all years' documents rendered together by
-    `pool`, see `_publish_years`); a set whose inputs are those it was built from only gets its manifest refreshed."""
+    `pool`, see `_publish_years`; `plans`: sets already planned, pipeline.plans); a set whose inputs are those it was
+    built from only gets its manifest refreshed."""
+    from pipeline.plans import Plans
+
     registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_PUBLICATION)
-    keys = {annee: publish_key(opts, annee) for annee in opts.annees}
-    todo = []
+    decisions = plans or Plans(opts, en_avance=False)
+    keys, todo, inchanges = {}, [], []
     for annee in opts.annees:
-        target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
-        entree = registre.entrees.get(str(target))
-        if opts.cache and keys[annee] and entree and entree[0] == keys[annee] and published_intact(target):
+        keys[annee], a_jour = decisions.decision(annee)
+        (inchanges if a_jour else todo).append(annee)
+        if not a_jour:
+            registre.entrees.pop(str(report_dir(opts.reports_dir, opts.layout.territoire, annee)), None)
+    registre.enregistrer()
+
+    def refresh_unchanged() -> None:
+        for annee in inchanges:
             refresh_manifest(opts, annee)
             opts.on_progress(f"rapports {annee} inchangés")
-        else:
-            registre.entrees.pop(str(target), None)
-            todo.append(annee)
-    registre.enregistrer()
-    _publish_years(opts, todo, pool)
+
+    _publish_years(opts, todo, pool, plans, pendant=refresh_unchanged)
     for annee in todo:
         registre.entrees[str(report_dir(opts.reports_dir, opts.layout.territoire, annee))] = [keys[annee], ""]
     registre.entrees = {k: v for k, v in registre.entrees.items() if v[0]}
@@ -367,15 +400,20 @@ def stage_publish_all(opts: RunOptions, pool: Executor | None = None) -> list[Pa
     return [report_dir(opts.reports_dir, opts.layout.territoire, a) for a in opts.annees]
 
 
-def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = None) -> None:
-    """Publish the years' report sets: this process computes each year's pages in turn (`plan_report_set`) while
-    `pool` (default: a new `render_pool`) renders whatever is queued, all years together; a year is swapped into
-    reports/ once all its renders are done. On any failure, the staging folders not yet published are removed."""
+def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = None,
+                   plans: Plans | None = None, pendant: Callable[[], object] | None = None) -> None:
+    """Publish the years' report sets: this process computes each year's pages in turn (`plan_report_set`, unless
+    `plans` made them ahead) while `pool` (default: a new `render_pool`) renders whatever is queued, all years
+    together; `pendant()` runs once every render is queued; a year is swapped into reports/ once all its renders
+    are done. On any failure, the staging folders not yet published are removed."""
+    from pipeline.plans import Plans
+
     if pool is None:
         with render_pool(opts) as own:
-            return _publish_years(opts, annees, own)
-    import shutil
-
+            return _publish_years(opts, annees, own, plans, pendant)
+    if plans is None:
+        with Plans(opts, en_avance=False) as own:
+            return _publish_years(opts, annees, pool, own, pendant)
     from pipeline import assemble, publish
     from pipeline.render import cache
     from pipeline.report import memo
@@ -383,31 +421,27 @@ def _publish_years(opts: RunOptions, annees: list[int], pool: Executor | None = 
     rendus = assemble.render_cache(interim_dir(opts.layout))
     for dossier in (rendus, cache.dossier_des_parties(rendus), memo.emplacement(interim_dir(opts.layout))):
         cache.purger(dossier)  # renders, annual-report chapters and figures unused for a month
-    stagings: list[Path] = []
     futures: list = []
     try:
         planned = []
         for annee in annees:
-            target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
-            stagings.append(publish.staging_dir(target))
-            jeu = assemble.plan_report_set(opts.layout, opts.params, annee, opts.thematiques,
-                                           interim_dir(opts.layout), stagings[-1], tuple(opts.periodes))
+            jeu = plans.jeu(annee)
             mine = jeu.assembleur.lancer(pool)
             futures.extend(mine)
-            planned.append((annee, target, stagings[-1], jeu, mine))
-        for annee, target, staging, jeu, mine in planned:
+            planned.append((annee, jeu, mine))
+        if pendant is not None:
+            pendant()
+        for annee, jeu, mine in planned:
             jeu.finir([chemin for futur in mine for chemin in futur.result()])
-            publish.publish(staging, target)
+            publish.publish(jeu.assembleur.out, report_dir(opts.reports_dir, opts.layout.territoire, annee))
             opts.on_progress(f"rapports {annee} publiés")
     except BaseException:
         for futur in futures:
             futur.cancel()
-        for futur in futures:  # let the renders already running end before their folders are removed
+        for futur in futures:  # let the renders already running end before `plans` removes their folders
             if not futur.cancelled():
                 try:
                     futur.exception()
                 except BaseException:
                     pass
-        for staging in stagings:
-            shutil.rmtree(staging, ignore_errors=True)
         raise

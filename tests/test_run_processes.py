@@ -114,6 +114,64 @@ def test_a_failed_render_publishes_nothing_more_and_leaves_no_staging(tmp_path, 
     publish.recover(old.parent)
 
 
+def test_each_year_is_announced_once_its_notebooks_are_executed(tmp_path, monkeypatch):
+    """stage_execute runs the notebooks year after year and calls `annee_prete` as soon as a year has none left
+    (years with nothing to execute at the first notebook done), in year order."""
+    from pipeline import execute
+
+    evenements = []
+
+    def run_all(jobs, workers, timeout, fork, on_done):
+        for job in jobs:
+            evenements.append(f"{job.thematique} {job.annee}")
+            on_done(job)
+
+    monkeypatch.setattr(execute, "run_all", run_all)
+    monkeypatch.setattr(run, "notebook_keys", lambda opts, jobs: {job: f"cle {job.annee}" for job in jobs})
+    opts = _options(tmp_path)
+    opts.params, opts.annees = {"chapitres": ["impact_social"]}, [2022, 2023, 2024, 2025]
+    registre = run.incremental.Registre(run.interim_dir(opts.layout) / run.incremental.CLES_NOTEBOOKS)
+    for th in ("petite_enfance", "impact_social"):  # 2022 is up to date: nothing to execute
+        sortie = execute.executed_path(run.interim_dir(opts.layout), 2022, th)
+        sortie.parent.mkdir(parents=True, exist_ok=True)
+        sortie.write_text("{}", encoding="utf-8")
+        registre.noter(sortie, "cle 2022")
+    registre.enregistrer()
+    run.stage_execute(opts, annee_prete=lambda annee: evenements.append(f"prête {annee}"))
+    assert evenements == ["impact_social 2023", "prête 2022", "petite_enfance 2023", "prête 2023",
+                          "impact_social 2024", "petite_enfance 2024", "prête 2024",
+                          "impact_social 2025", "petite_enfance 2025", "prête 2025"]
+
+
+def test_plans_are_made_ahead_in_one_thread_and_unused_ones_leave_no_staging(tmp_path, monkeypatch):
+    import threading
+
+    from pipeline.plans import Plans
+
+    planned = []
+
+    def plan(layout, params, annee, thematiques, interim, out, periodes):
+        planned.append((annee, threading.current_thread().name))
+        if annee == 2025:
+            raise ValueError("plan impossible")
+        return _FakeJeu(_FakeAssembleur(out, annee, fail=False))
+
+    monkeypatch.setattr(assemble, "plan_report_set", plan)
+    monkeypatch.setattr(run, "set_up_to_date", lambda opts, annee, *a, **k: annee == 2023)
+    opts = _options(tmp_path)
+    with Plans(opts) as plans:
+        for annee in (2023, 2024, 2025):
+            plans.preparer(annee)
+        jeu = plans.jeu(2024)
+        assert jeu.assembleur.annee == 2024 and jeu.assembleur.out.is_dir()
+        with pytest.raises(ValueError, match="plan impossible"):  # a failed plan is raised where it is used
+            plans.jeu(2025)
+        assert plans.jeu(2023).assembleur.annee == 2023  # up to date, so not planned ahead: planned when asked
+    assert planned[:2] == [(2024, "ctg-plan_0"), (2025, "ctg-plan_0")]  # 2023 skipped ahead
+    assert planned[2] == (2023, threading.current_thread().name)
+    assert not list((opts.reports_dir / opts.layout.territoire).iterdir())  # no staging folder left
+
+
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           env={**os.environ, **env})
