@@ -5,6 +5,7 @@ model diagrams of the social impact chapter use it."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 
 import pytest
 from fixtures.impact import petit
@@ -83,3 +84,71 @@ def test_logic_model_diagrams_are_kept_and_give_the_same_markdown(tmp_path, monk
     autre = modele.modele_logique(petit.donnees(lignes[:-1] + [petit.ligne("taux", 2025, 90.0)]), "petite_enfance")
     modele.schema(avec, "petite_enfance", autre)
     assert len(dessins) == 2
+
+
+@pytest.fixture(scope="module")
+def dossier_donnees(tmp_path_factory):
+    from fixtures.report import jeu
+
+    return jeu.construire(tmp_path_factory.mktemp("memo"))
+
+
+def compter(monkeypatch, module, nom):
+    """Count the calls of the drawing function `module.nom`."""
+    dessins, original = [], getattr(module, nom)
+
+    def compte(*args):
+        dessins.append(args)
+        return original(*args)
+
+    compte.__qualname__ = original.__qualname__  # same key as the real one
+    monkeypatch.setattr(module, nom, compte)
+    return dessins
+
+
+def test_a_thematique_s_roadmap_chart_and_map_are_kept_and_give_the_same_markdown(dossier_donnees, tmp_path,
+                                                                                    monkeypatch):
+    from fixtures.report import jeu
+
+    from pipeline.report import cartes, feuille
+
+    sans = jeu.contexte_fixture(dossier_donnees, "petite_enfance", 2024, figures=None)
+    attendu = [feuille.graphique(sans, feuille.suivi(sans)), cartes.carte(sans)]
+    recueillir()
+    barres, carte = compter(monkeypatch, feuille, "_dessin"), compter(monkeypatch, cartes, "_dessin")
+    avec = dataclasses.replace(sans, figures=tmp_path)
+    for _ in range(2):
+        assert [feuille.graphique(avec, feuille.suivi(avec)), cartes.carte(avec)] == attendu
+        recueillir()
+    assert len(barres) == 1 and len(carte) == 1  # drawn once, then read back
+    assert "![" in attendu[0] and "![" in attendu[1]
+
+    # another status of one action: the bars are drawn again, the map (other data) is not
+    actions = avec.actions.copy()
+    premiere = avec.actions_du_theme().index[0]  # an action of the thématique and year shown
+    actions.loc[premiere, "statut"] = "abandonnee" if actions.loc[premiere, "statut"] != "abandonnee" else "realisee"
+    change = dataclasses.replace(avec, actions=actions)
+    autre = feuille.graphique(change, feuille.suivi(change))
+    cartes.carte(change)
+    assert len(barres) == 2 and len(carte) == 1 and autre != attendu[0]
+
+
+def test_the_impact_chapter_s_funding_and_roadmap_charts_are_kept(dossier_donnees, tmp_path, monkeypatch):
+    from fixtures.report import jeu
+
+    from pipeline.impact import contexte
+
+    feuilles = importlib.import_module("pipeline.impact.feuilles")
+    investissement = importlib.import_module("pipeline.impact.investissement")  # the package exports a function too
+    d = contexte(jeu.TERRITOIRE, 2024, dossier_donnees)
+    sans = dataclasses.replace(d, figures=None)
+    attendu = [investissement.graphique_financeurs(sans), feuilles.realisation_feuilles_de_route(sans)]
+    recueillir()
+    financeurs = compter(monkeypatch, investissement, "_dessin_financeurs")
+    parts = compter(monkeypatch, feuilles, "_dessin")
+    avec = dataclasses.replace(d, figures=tmp_path)
+    for _ in range(2):
+        assert [investissement.graphique_financeurs(avec), feuilles.realisation_feuilles_de_route(avec)] == attendu
+        recueillir()
+    assert len(financeurs) == 1 and len(parts) == 1
+    assert "![" in attendu[0] and "![" in attendu[1]

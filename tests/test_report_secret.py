@@ -7,7 +7,6 @@ import re
 
 import pytest
 from matplotlib.colors import to_hex
-from matplotlib.figure import Figure
 
 from fixtures.report import jeu
 from pipeline.report import cartes as module_carte
@@ -71,13 +70,14 @@ def test_carte_hachure_les_communes_secretes(ctx_secret):
     mesures = {c: ctx_secret.mesure("places_eaje", 2024, "commune", c) for c in ctx_secret.communes["code_insee"]}
     bornes = module_carte.classes([m.valeur for m in mesures.values() if m and m.valeur is not None])
     couleurs = module_carte.degrade(len(bornes))
-    axe = Figure().subplots()
-    module_carte.dessiner(ctx_secret, axe, mesures, bornes, couleurs)
+    legende = legende_carte(mesures, bornes, couleurs, 0)
+    fig = module_carte._dessin(module_carte.formes(ctx_secret, mesures, bornes, couleurs), [], legende, None, "", "")
+    (axe,) = fig.axes
     hachurees = [c for c in axe.collections if c.get_hatch()]
     assert len(hachurees) == 1 and len(hachurees[0].get_paths()) == 1  # Montélimar only
     assert to_hex(hachurees[0].get_facecolor()[0]) == module_carte.COULEUR_SECRET.lower()
     assert bornes[0] == (0, 0) and max(haut for _, haut in bornes) == 55  # bounds ignore the secret value
-    etiquettes = [p.get_label() for p in legende_carte(ctx_secret, mesures, bornes, couleurs, 0)]
+    etiquettes = [p.get_label() for p in axe.get_legend().get_patches()]
     assert "s : secret statistique" in etiquettes
 
 

@@ -4,10 +4,11 @@ status of every action in the last year (from actions.parquet, one row per year 
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from pipeline.impact import textes
 from pipeline.impact.donnees import Donnees
-from pipeline.report import fmt
+from pipeline.report import fmt, memo
 from pipeline.report.feuille import dans_phrase, ordre
 from pipeline.report.graphiques import PALETTE, axe_annees, nouvelle_figure, style
 from pipeline.report.sortie import SOURCE_REFERENTIEL, afficher, figure, tableau, texte, tracer
@@ -53,20 +54,28 @@ def sources_suivi(d: Donnees) -> list[tuple[str, int | None]]:
 
 def graphique(d: Donnees, parts: pd.DataFrame, actions: pd.DataFrame) -> str:
     note = f"Source : feuilles de suivi des actions {d.debut}-{d.annee} ; référentiel de la convention."
+    courbes = [(d.libelle(th), couleur, marqueur, [int(a) for a in serie.index], [float(v) for v in serie.values])
+               for (th, serie), couleur, marqueur in zip(parts.iterrows(), PALETTE, "osD^v<>p")]
+    image = memo.dessin(d.figures, _dessin, courbes, d.debut, d.annee, note)
+    alt = "Courbes de la part des actions réalisées par thématique et par année. " + " ".join(
+        f"{d.libelle(th)} : de {fmt.pourcentage(s.iloc[0], 0)} en {s.index[0]} à {fmt.pourcentage(s.iloc[-1], 0)} "
+        f"en {s.index[-1]}." for th, s in parts.iterrows())
+    return figure(image, tracer(f"Part des actions réalisées par thématique, {d.debut}-{d.annee}.", sources_suivi(d),
+                                actions, phrase=note), alt)
+
+
+def _dessin(courbes: list[tuple[str, str, str, list[int], list[float]]], debut: int, fin: int, note: str) -> Figure:
+    """The lines of `graphique`: one per thématique (label, colour, marker, years, shares done)."""
     with style():
         fig, axe = nouvelle_figure(3.4, note)
-        for (th, serie), couleur, marqueur in zip(parts.iterrows(), PALETTE, "osD^v<>p"):
-            axe.plot(serie.index, serie.values, marker=marqueur, color=couleur, label=d.libelle(th), linewidth=1.8)
-        axe_annees(axe.xaxis, d.debut, d.annee)
+        for libelle, couleur, marqueur, annees, parts in courbes:
+            axe.plot(annees, parts, marker=marqueur, color=couleur, label=libelle, linewidth=1.8)
+        axe_annees(axe.xaxis, debut, fin)
         axe.set_ylim(0, 105)
         axe.yaxis.set_major_formatter(lambda v, _p: fmt.pourcentage(v, 0))
         axe.set_title("Part des actions réalisées, par thématique")
         axe.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    alt = "Courbes de la part des actions réalisées par thématique et par année. " + " ".join(
-        f"{d.libelle(th)} : de {fmt.pourcentage(s.iloc[0], 0)} en {s.index[0]} à {fmt.pourcentage(s.iloc[-1], 0)} "
-        f"en {s.index[-1]}." for th, s in parts.iterrows())
-    return figure(fig, tracer(f"Part des actions réalisées par thématique, {d.debut}-{d.annee}.", sources_suivi(d),
-                              actions, phrase=note), alt)
+    return fig
 
 
 def tableau_theme(d: Donnees, th: str, actions: pd.DataFrame) -> str:

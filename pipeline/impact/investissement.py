@@ -6,14 +6,14 @@ breakdown of the catalogue's total, read from the same funding sheet.
 
 from __future__ import annotations
 
-import pandas as pd
+from matplotlib.figure import Figure
 
 from pipeline.impact import textes
 from pipeline.impact.donnees import Donnees
 from pipeline.impact.evolution import Seuils, evolution_globale
 from pipeline.impact.valeurs import (deflate, est_montant, euros_constants, lignes_indice, montant, phrase_euros,
                                      valeur)
-from pipeline.report import fmt
+from pipeline.report import fmt, memo
 from pipeline.report.chiffres import libelle_avec_unite
 from pipeline.report.graphiques import PALETTE, axe_annees, nouvelle_figure, style
 from pipeline.report.sortie import afficher, figure, lignes_indicateurs, tableau, texte, tracer
@@ -86,18 +86,9 @@ def graphique_financeurs(d: Donnees) -> str:
     table = table[table.sum().sort_values(ascending=False).index]
     noms = {code: financeur_libelle(code) for code in table.columns}
     note = f"Source : feuilles de suivi des financements {d.debut}-{d.annee}."
-    with style():
-        fig, axe = nouvelle_figure(3.6, note)
-        bas = pd.Series(0.0, index=table.index)
-        for couleur, code in zip(PALETTE, table.columns):
-            axe.bar(table.index, table[code] / 1e6, bottom=bas / 1e6, color=couleur, label=noms[code], width=0.6,
-                    edgecolor="white")
-            bas += table[code]
-        axe_annees(axe.xaxis, d.debut, d.annee)
-        axe.yaxis.set_major_formatter(lambda v, _p: fmt.nombre(v, 1 if v % 1 else 0))
-        axe.set_ylabel("millions d'euros" + (f" constants {d.annee}" if constants else " courants"))
-        axe.set_title("Financements de la convention par financeur")
-        axe.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    series = [(noms[code], couleur, [float(v) for v in table[code]]) for couleur, code in zip(PALETTE, table.columns)]
+    image = memo.dessin(d.figures, _dessin_financeurs, [int(a) for a in table.index], series, d.debut, d.annee,
+                        "millions d'euros" + (f" constants {d.annee}" if constants else " courants"), note)
     alt = "Barres empilées des financements par financeur et par année. " + " ".join(
         f"{a} : {montant(table.loc[a].sum())} au total, dont " + ", ".join(
             f"{noms[c]} {montant(table.at[a, c])}" for c in table.columns if table.at[a, c]) + "."
@@ -105,7 +96,25 @@ def graphique_financeurs(d: Donnees) -> str:
     legende = tracer(f"Financements par financeur, {d.debut}-{d.annee}.",
                      [("Suivi local - financements", a) for a in annees(d)], fin, *lignes_indice(d, constants),
                      phrase=note)
-    return figure(fig, legende, alt)
+    return figure(image, legende, alt)
+
+
+def _dessin_financeurs(annees_: list[int], series: list[tuple[str, str, list[float]]], debut: int, fin: int,
+                       unite: str, note: str) -> Figure:
+    """The bars of `graphique_financeurs`: one stacked bar per year, one segment per funder (label, colour, euros)."""
+    with style():
+        fig, axe = nouvelle_figure(3.6, note)
+        bas = [0.0] * len(annees_)
+        for libelle, couleur, montants in series:
+            axe.bar(annees_, [m / 1e6 for m in montants], bottom=[b / 1e6 for b in bas], color=couleur, label=libelle,
+                    width=0.6, edgecolor="white")
+            bas = [b + m for b, m in zip(bas, montants)]
+        axe_annees(axe.xaxis, debut, fin)
+        axe.yaxis.set_major_formatter(lambda v, _p: fmt.nombre(v, 1 if v % 1 else 0))
+        axe.set_ylabel(unite)
+        axe.set_title("Financements de la convention par financeur")
+        axe.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return fig
 
 
 def financeur_libelle(code: str) -> str:

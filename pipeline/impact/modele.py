@@ -85,8 +85,7 @@ def schema(d: Donnees, thematique: str, maillons: list[Maillon]) -> str:
     hauteur = 0.9 + pas * (hauteur_lignes + 2.5)
     note = provenance([s for m in maillons for s in m.sources], markdown=False)
     # the drawing depends on these only: kept by them, it is not drawn again when another thématique changed
-    image = memo.png(d.figures, ("modele_logique", contenu, reste, hauteur, note),
-                     lambda: _dessin(contenu, reste, hauteur, pas, note))
+    image = memo.dessin(d.figures, _dessin, contenu, reste, hauteur, pas, note)
     boites = [f"{textes.NIVEAUX[n]} : " + ("; ".join(f"{m.libelle}, {m.constat}" for m in cases[n]) or textes.CASE_VIDE)
               + "." for n in NIVEAUX]  # every indicator of each box with its finding, not only those drawn
     alt = f"Schéma du modèle logique, {d.libelle(thematique)}, en quatre cases reliées par des flèches. " + " ".join(boites)

@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from pipeline.report import fmt, textes
+from pipeline.report import fmt, memo, textes
 from pipeline.report.contexte import Contexte, Mesure
 from pipeline.report.graphiques import couper, degrade, nouvelle_figure, style
 from pipeline.report.sortie import afficher, figure, lignes_indicateurs, provenance, texte, tracer
@@ -30,15 +32,12 @@ def carte(ctx: Contexte, indicateur: str | None = None) -> str:
     bornes = classes([m.valeur for m in mesures.values() if m and m.valeur is not None])
     couleurs = degrade(len(bornes))
     sources = [(m.source, m.millesime) for m in mesures.values() if m]
-    with style():
-        fig, axe = nouvelle_figure(6.2, provenance(sources, markdown=False))
-        dessiner(ctx, axe, mesures, bornes, couleurs)
-        axe.legend(handles=legende_carte(ctx, mesures, bornes, couleurs, d), title=info["unite"] or None,
-                   loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=8)
-        axe.set_title(couper(f"{info['libelle']}, {annee}", 70))
+    image = memo.dessin(ctx.figures, _dessin, formes(ctx, mesures, bornes, couleurs), reperes(ctx),
+                        legende_carte(mesures, bornes, couleurs, d), info["unite"] or None,
+                        couper(f"{info['libelle']}, {annee}", 70), provenance(sources, markdown=False))
     legende = tracer(f"{texte(info['libelle'])} par commune, {annee}.", sources,
                      *lignes_indicateurs(ctx, [ind], ("commune",), [annee]))
-    md = figure(fig, legende, description(ctx, ind, annee, mesures))
+    md = figure(image, legende, description(ctx, ind, annee, mesures))
     if any(m and m.secret for m in mesures.values()):
         md += "\n*" + textes.NOTE_SECRET.format(seuil=ctx.seuil_secret) + "*\n"
     return afficher(md)
@@ -104,49 +103,74 @@ def polygones(geometrie: dict) -> list[list]:
     return [poly[0] for poly in geometrie["coordinates"]]
 
 
-def dessiner(ctx: Contexte, axe, mesures: dict[str, Mesure | None], bornes: list[tuple[float, float]],
-             couleurs: list) -> None:
-    """Commune polygons filled by class (secret: grey hatched, no value: white) and the main town's name."""
-    formes, faces, hachures = [], [], []
+def formes(ctx: Contexte, mesures: dict[str, Mesure | None], bornes: list[tuple[float, float]],
+           couleurs: list) -> list[tuple[list, tuple, str]]:
+    """Every commune polygon as (outer ring, fill colour, hatch): filled by class, secret grey and hatched, no value
+    white."""
+    resultat = []
     for feature in ctx.geometries["features"]:
         m = mesures.get(feature["properties"]["code_insee"])
-        for anneau in polygones(feature["geometry"]):
-            formes.append(anneau)
-            if m is not None and m.secret:
-                faces.append(COULEUR_SECRET)
-            elif m is not None and m.valeur is not None:
-                faces.append(couleurs[classe(m.valeur, bornes)])
-            else:
-                faces.append(COULEUR_MANQUANTE)
-            hachures.append("///" if m is not None and m.secret else "")
-    for hachure in set(hachures):  # a PolyCollection has one hatch pattern
-        choix = [i for i, h in enumerate(hachures) if h == hachure]
-        axe.add_collection(PolyCollection([formes[i] for i in choix], facecolors=[faces[i] for i in choix],
-                                          edgecolors="#555555", linewidths=0.6, hatch=hachure or None))
+        if m is not None and m.secret:
+            face = COULEUR_SECRET
+        elif m is not None and m.valeur is not None:
+            face = couleurs[classe(m.valeur, bornes)]
+        else:
+            face = COULEUR_MANQUANTE
+        hachure = "///" if m is not None and m.secret else ""
+        resultat += [(anneau, _couleur(face), hachure) for anneau in polygones(feature["geometry"])]
+    return resultat
+
+
+def reperes(ctx: Contexte) -> list[tuple[str, float, float]]:
+    """The main town(s)' names and where to write them on the map (centre of their largest ring)."""
+    resultat = []
     for feature in ctx.geometries["features"]:
         code = feature["properties"]["code_insee"]
-        if code in ctx.villes_centres:  # landmark: the main town's name on the map
+        if code in ctx.villes_centres:
             anneau = max(polygones(feature["geometry"]), key=len)
-            x, y = np.mean([p[0] for p in anneau]), np.mean([p[1] for p in anneau])
-            axe.annotate(ctx.nom_commune(code), (x, y), ha="center", va="center", fontsize=8,
-                         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0})
-    axe.autoscale_view()
-    latitude = np.mean([pt[1] for f in formes for pt in f])
-    axe.set_aspect(1 / math.cos(math.radians(latitude)))
-    axe.set_axis_off()
+            resultat.append((ctx.nom_commune(code), float(np.mean([p[0] for p in anneau])),
+                             float(np.mean([p[1] for p in anneau]))))
+    return resultat
 
 
-def legende_carte(ctx: Contexte, mesures: dict[str, Mesure | None], bornes: list[tuple[float, float]],
-                  couleurs: list, d: int) -> list[Patch]:
-    """One entry per class, then 's' and 'n.d.' when the map shows them."""
-    poignees = [Patch(facecolor=couleur, edgecolor="#555555", label=etiquette(bas, haut, d))
-                for couleur, (bas, haut) in zip(couleurs, bornes)]
+def legende_carte(mesures: dict[str, Mesure | None], bornes: list[tuple[float, float]], couleurs: list,
+                  d: int) -> list[tuple[tuple, str, str]]:
+    """The legend's entries as (colour, hatch, label): one per class, then 's' and 'n.d.' when the map shows them."""
+    entrees = [(_couleur(couleur), "", etiquette(bas, haut, d)) for couleur, (bas, haut) in zip(couleurs, bornes)]
     if any(m and m.secret for m in mesures.values()):
-        poignees.append(Patch(facecolor=COULEUR_SECRET, hatch="///", edgecolor="#555555",
-                              label=textes.LEGENDE_SECRET))
+        entrees.append((_couleur(COULEUR_SECRET), "///", textes.LEGENDE_SECRET))
     if any(m is None for m in mesures.values()):
-        poignees.append(Patch(facecolor=COULEUR_MANQUANTE, edgecolor="#555555", label=textes.LEGENDE_NON_DISPONIBLE))
-    return poignees
+        entrees.append((_couleur(COULEUR_MANQUANTE), "", textes.LEGENDE_NON_DISPONIBLE))
+    return entrees
+
+
+def _couleur(couleur) -> tuple[float, ...]:
+    """A colour as plain RGBA floats (the same colour, in a form that keys the figure: pipeline.report.memo)."""
+    return tuple(float(c) for c in to_rgba(couleur))
+
+
+def _dessin(formes: list[tuple[list, tuple, str]], reperes: list[tuple[str, float, float]],
+            legende: list[tuple[tuple, str, str]], titre_legende: str | None, titre: str, note: str) -> Figure:
+    """The map of `carte`: commune polygons (one collection per hatch pattern), the main towns' names, the legend on
+    the right."""
+    with style():
+        fig, axe = nouvelle_figure(6.2, note)
+        for hachure in sorted({h for _, _, h in formes}):  # a PolyCollection has one hatch pattern
+            choix = [(anneau, face) for anneau, face, h in formes if h == hachure]
+            axe.add_collection(PolyCollection([a for a, _ in choix], facecolors=[f for _, f in choix],
+                                              edgecolors="#555555", linewidths=0.6, hatch=hachure or None))
+        for nom, x, y in reperes:  # landmark: the main town's name on the map
+            axe.annotate(nom, (x, y), ha="center", va="center", fontsize=8,
+                         bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0})
+        axe.autoscale_view()
+        latitude = np.mean([pt[1] for anneau, _, _ in formes for pt in anneau])
+        axe.set_aspect(1 / math.cos(math.radians(latitude)))
+        axe.set_axis_off()
+        axe.legend(handles=[Patch(facecolor=couleur, hatch=hachure or None, edgecolor="#555555", label=texte_)
+                            for couleur, hachure, texte_ in legende],
+                   title=titre_legende, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=8)
+        axe.set_title(titre)
+    return fig
 
 
 def description(ctx: Contexte, indicateur: str, annee: int, mesures: dict[str, Mesure | None]) -> str:

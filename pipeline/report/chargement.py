@@ -20,7 +20,7 @@ from pipeline.indicators import load_catalogue
 from pipeline.inputs.vocabulary import load_vocabulary
 from pipeline.prepare import catalogue_path
 from pipeline.referential import Referentiel, load_referentiel
-from pipeline.report import textes
+from pipeline.report import memo, textes
 from pipeline.report.contexte import Contexte
 from pipeline.sample import is_illustrative
 from pipeline.territory import load_communes, load_geometries, qpv_list
@@ -74,6 +74,7 @@ def contexte(territoire: str, annee: int, data_dir: str | Path, thematique: str,
         illustratif=is_illustrative(layout),
         seuil_secret=int(params.get("secret", {}).get("seuil", 5)),
         annees=tuple(range(referentiel.convention.periode.debut, referentiel.convention.periode.fin + 1)),
+        figures=memo.dossier(data_dir, territoire),
     )
 
 

@@ -10,6 +10,7 @@ import copy
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,7 @@ class Contexte:
     illustratif: bool = False
     seuil_secret: int = 5
     annees: tuple[int, ...] = (2021, 2022, 2023, 2024, 2025)
+    figures: Path | None = None  # where drawn figures are kept by their inputs (pipeline.report.memo)
 
     def __post_init__(self) -> None:
         """Indexes built once: row positions by (indicator, level) (each group's rows are taken and sorted on first

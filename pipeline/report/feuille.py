@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from pipeline.report import fmt, textes
+from pipeline.report import fmt, memo, textes
 from pipeline.report.contexte import Contexte
 from pipeline.report.graphiques import OKABE_ITO, axe_nombres, couper, nouvelle_figure, style
 from pipeline.report.sortie import SOURCE_REFERENTIEL, afficher, figure, tableau, texte, tracer
@@ -64,28 +65,34 @@ def graphique(ctx: Contexte, actions: pd.DataFrame) -> str:
     comptes = pd.crosstab([actions["axe_numero"], actions["axe_libelle"]], actions["statut"])
     codes = ordre(ctx, comptes.columns)
     note = source_suivi(ctx, actions)
-    with style():
-        fig, axe = nouvelle_figure(1.0 + 0.7 * len(comptes), note)
-        gauche = pd.Series(0, index=comptes.index)
-        etiquettes = [couper(f"Axe {n} : {lib}", 45) for n, lib in comptes.index]
-        for code in codes:
-            barres = axe.barh(etiquettes, comptes[code], left=gauche, color=COULEURS.get(code, OKABE_ITO["pourpre"]),
-                              label=libelle_statut(ctx, code), edgecolor="white")
-            axe.bar_label(barres, labels=[str(v) if v else "" for v in comptes[code]], label_type="center",
-                          fontsize=8)
-            gauche += comptes[code]
-        axe.invert_yaxis()
-        axe.set_xlabel("Nombre d'actions")
-        axe_nombres(axe.xaxis, 0)
-        axe.set_title(f"Statut des actions par axe, {ctx.annee}")
-        axe.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.25 / len(comptes)), ncol=len(codes),
-                   fontsize=8)
+    etiquettes = [couper(f"Axe {n} : {lib}", 45) for n, lib in comptes.index]
+    series = [(libelle_statut(ctx, code), COULEURS.get(code, OKABE_ITO["pourpre"]), [int(v) for v in comptes[code]])
+              for code in codes]
+    image = memo.dessin(ctx.figures, _dessin, etiquettes, series, f"Statut des actions par axe, {ctx.annee}", note)
     alt = "Barres empilées du nombre d'actions par statut pour chaque axe. " + " ".join(
         f"Axe {n} : " + ", ".join(dans_phrase(c, int(comptes.loc[(n, lib), c])) for c in codes
                                   if comptes.loc[(n, lib), c]) + "."
         for n, lib in comptes.index)
-    return figure(fig, tracer(f"Statut des actions de la feuille de route par axe, {ctx.annee}.",
-                              sources_suivi(ctx), actions, phrase=note), alt)
+    return figure(image, tracer(f"Statut des actions de la feuille de route par axe, {ctx.annee}.",
+                                sources_suivi(ctx), actions, phrase=note), alt)
+
+
+def _dessin(etiquettes: list[str], series: list[tuple[str, str, list[int]]], titre: str, note: str) -> Figure:
+    """The bars of `graphique`: one bar per axis (`etiquettes`), one segment per status (label, colour, counts)."""
+    with style():
+        fig, axe = nouvelle_figure(1.0 + 0.7 * len(etiquettes), note)
+        gauche = [0] * len(etiquettes)
+        for libelle, couleur, valeurs in series:
+            barres = axe.barh(etiquettes, valeurs, left=gauche, color=couleur, label=libelle, edgecolor="white")
+            axe.bar_label(barres, labels=[str(v) if v else "" for v in valeurs], label_type="center", fontsize=8)
+            gauche = [g + v for g, v in zip(gauche, valeurs)]
+        axe.invert_yaxis()
+        axe.set_xlabel("Nombre d'actions")
+        axe_nombres(axe.xaxis, 0)
+        axe.set_title(titre)
+        axe.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.25 / len(etiquettes)), ncol=len(series),
+                   fontsize=8)
+    return fig
 
 
 def sources_suivi(ctx: Contexte) -> list[tuple[str, int | None]]:

@@ -1,14 +1,15 @@
 """PNG images kept by what they are drawn from: a notebook executed again because one thématique's data changed does
-not draw again the figures whose inputs did not change (e.g. the other thématiques' logic models in the social
-impact chapter).
+not draw again the figures whose inputs did not change (the other thématiques' logic models and the funding and
+roadmap charts of the social impact chapter, a thématique's roadmap chart and map when only its Caf data changed).
 
-    image = memo.png(dossier, ("modele_logique", contenu, hauteur, note), lambda: dessiner())   # -> PNG bytes
+    image = memo.dessin(dossier, _dessin, contenu, hauteur, note)   # -> PNG bytes of _dessin(contenu, hauteur, note)
 
-The key is a sha256 of the drawing code (every module of `pipeline/report` and `pipeline/impact`), the versions of
-matplotlib, seaborn, Pillow and numpy, and the `repr` of the inputs given by the caller, which must determine the
-drawing completely (plain values: strings, numbers, tuples, lists, dicts). Same key, same bytes: `sortie.png` is
-deterministic. Entries are `<dossier>/<key>.png`, written atomically (kernels run side by side); an entry that
-cannot be read is drawn again. `dossier=None`, or `CTG_CACHE=0`, draws every time.
+`_dessin` is a module-level function that builds the figure from its arguments only (plain values: strings,
+numbers, tuples, lists, dicts; no Contexte, no data frame). The key is a sha256 of the drawing code (every module of
+`pipeline/report` and `pipeline/impact`), the versions of matplotlib, seaborn, Pillow and numpy, the function's name
+and the `repr` of its arguments. Same key, same bytes: `sortie.png` is deterministic. Entries are
+`<dossier>/<key>.png`, written atomically (kernels run side by side); an entry that cannot be read is drawn again.
+`dossier=None`, or `CTG_CACHE=0`, draws every time.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def _code() -> str:
 
 def cle(entrees: object) -> str:
     return hashlib.sha256(f"{_code()}\0{entrees!r}".encode()).hexdigest()
+
+
+def dessin(dossier: Path | None, dessiner: Callable[..., Figure], *entrees: object) -> bytes:
+    """The PNG of `dessiner(*entrees)`, kept in `dossier` under the key of `dessiner`'s name and `entrees`."""
+    return png(dossier, (dessiner.__module__, dessiner.__qualname__, entrees), lambda: dessiner(*entrees))
 
 
 def png(dossier: Path | None, entrees: object, dessiner: Callable[[], Figure]) -> bytes:
