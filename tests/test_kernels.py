@@ -269,3 +269,32 @@ def test_a_failing_notebook_stops_the_batch(tmp_path):
     # the pool hands a few tasks to its workers ahead (2 running + 3 queued: they end normally), and some may end
     # before the failure is seen; the others are cancelled
     assert sum(job.output.exists() for job in queued) <= 10
+
+
+def test_the_template_preloads_what_the_notebooks_import(tmp_path):
+    from nbformat.v4 import new_markdown_cell
+
+    from pipeline.kernel_template import notebook_imports
+
+    nb = new_notebook(cells=[
+        new_code_cell("%matplotlib inline\nimport seaborn as sns, json.decoder\nfrom pipeline import report"),
+        new_code_cell("from email.mime import text as t\nfrom . import voisin\nfrom csv import *\nx = 1"),
+        new_code_cell("!ls\nimport tomllib"),
+        new_code_cell("def f(:\n    import statistics"),  # does not parse: skipped
+        new_markdown_cell("import wave"),
+    ])
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(nb, str(tmp_path / "notebooks" / "a.ipynb"))
+    (tmp_path / "notebooks" / "casse.ipynb").write_text("{pas du json")
+    assert notebook_imports(tmp_path / "notebooks") == [
+        "seaborn", "json.decoder", "pipeline", "pipeline.report", "email.mime", "email.mime.text", "csv", "tomllib"]
+
+    # in a project whose notebooks import them, the template imports them before it forks any kernel
+    (tmp_path / "params.yaml").write_text("{}\n")
+    code = ("import sys; from pipeline import kernel_template as k; k.warm_up(); "
+            "print(sorted(n for n in ('email.mime.text', 'tomllib', 'seaborn', 'wave') if n in sys.modules))")
+    sortie = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert sortie.stdout.strip().splitlines()[-1] == "['email.mime.text', 'seaborn', 'tomllib']"
+    (tmp_path / "notebooks" / "a.ipynb").unlink()
+    sortie = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert sortie.stdout.strip().splitlines()[-1] == "[]"  # nothing imports seaborn: not preloaded
