@@ -73,17 +73,25 @@ def test_parts_give_the_pdf_of_the_whole_body(tmp_path):
         assert page.read_bytes() == (tmp_path / "parties" / page.name).read_bytes(), page.name
 
 
-def test_only_the_changed_part_is_converted_again(tmp_path, compte):
+def test_only_the_changed_part_is_converted_again(tmp_path, compte, monkeypatch):
+    cadres, start = [], parties_module.pandoc.start
+    monkeypatch.setattr(parties_module.pandoc, "start",
+                        lambda *a: (cadres.append(a[3]) if a[3] == "cadre" else None) or start(*a))
     cache = tmp_path / "cache"
     (premier,) = PandocTypstEngine(cache).render(document(PARTIES), tmp_path / "a", ("pdf",))
-    assert compte == [3] and len(list(cache.glob("*.typ"))) == 3
+    assert compte == [3] and len(list(cache.glob("*.typ"))) == 3 + 1  # the parts and the frame
     (meme,) = PandocTypstEngine(cache).render(document(PARTIES), tmp_path / "b", ("pdf",))
     assert compte == [3] and meme.read_bytes() == premier.read_bytes()  # nothing converted, same bytes
+    assert cadres == ["cadre"]  # the frame (cover, contents) was kept too
     change = (PARTIES[0], PARTIES[1].replace("324", "330"), PARTIES[2])
     (autre,) = PandocTypstEngine(cache).render(document(change), tmp_path / "c", ("pdf",))
     assert compte == [3, 1] and autre.read_bytes() != premier.read_bytes()
     (sans_cache,) = PandocTypstEngine().render(document(change), tmp_path / "d", ("pdf",))
     assert sans_cache.read_bytes() == autre.read_bytes()
+    retitre = dataclasses.replace(document(change), title="Rapport 2026")
+    (nouveau_titre,) = PandocTypstEngine(cache).render(retitre, tmp_path / "e", ("pdf",))
+    assert cadres == ["cadre"] * 3  # another title: another frame (the render without cache made one too)
+    assert nouveau_titre.read_bytes() == PandocTypstEngine().render(retitre, tmp_path / "f", ("pdf",))[0].read_bytes()
 
 
 def test_a_part_with_an_image_file_of_its_own_is_not_kept(tmp_path, compte):

@@ -6,8 +6,9 @@ pandoc conversion kept by content, so that a rebuilt report converts only the pa
 A part is pandoc Markdown that stands alone (its own headings at their final levels, no reference to another part).
 The parts missing from the cache are converted together in one pandoc run (separated by a raw Typst comment) and
 split again; the template (cover, contents, page setup) is applied in a second, tiny run to a placeholder that the
-parts then replace. Headings get no automatic identifier (`markdown-auto_identifiers`): an identifier would depend
-on the other parts converted in the same run (pandoc numbers duplicates), and nothing in the PDF links to one.
+parts then replace, and that frame is kept too, by its options (title, dates…). Headings get no automatic identifier
+(`markdown-auto_identifiers`): an identifier would depend on the other parts converted in the same run (pandoc
+numbers duplicates), and nothing in the PDF links to one.
 
 The key of a part is a sha256 of the rendering code and templates, the versions of pandoc and Typst (as for the
 render cache), the conversion's options and the part's text after its images were written to `media/`. A part
@@ -60,7 +61,7 @@ def write_typst(doc: Document, work: Path, cache: Path | None) -> Path:
             if cache is not None and _autonome(converti, textes[i]):
                 _garder(cache, cles[i], converti)
     corps = "\n".join(typst)
-    cadre = _cadre(doc, work, long=len(_TITRE.findall(corps)) >= LONG_DOCUMENT_HEADINGS)
+    cadre = _cadre(doc, work, cache, long=len(_TITRE.findall(corps)) >= LONG_DOCUMENT_HEADINGS)
     source = work / "rapport.typ"
     source.write_text(cadre.replace(EMPLACEMENT + "\n", corps, 1), encoding="utf-8")
     return source
@@ -79,16 +80,22 @@ def convertir(textes: list[str], args: list[str], work: Path, stem: str) -> list
     return [m.rstrip("\n") + "\n" for m in morceaux]
 
 
-def _cadre(doc: Document, work: Path, long: bool) -> str:
-    """The template applied to a placeholder: cover, contents (when `long`), page setup."""
+def _cadre(doc: Document, work: Path, cache: Path | None, long: bool) -> str:
+    """The template applied to a placeholder: cover, contents (when `long`), page setup; kept in `cache` by the
+    options (title, dates, language…), like a part."""
     from pipeline.render.pandoc_typst import typst_args
 
-    source = work / "cadre.md"
-    source.write_text(f"```{{=typst}}\n{EMPLACEMENT}\n```\n", encoding="utf-8")
     args = [a for a in typst_args(doc) if not a.startswith("--output=")]
     args += [*pandoc.metadata_args({"ctg-parties": True, "ctg-long": long}), "--output=cadre.typ"]
-    pandoc.start(args, source, f"la source Typst du PDF « {doc.stem} »", "cadre").wait()
-    cadre = (work / "cadre.typ").read_text(encoding="utf-8")
+    source = f"```{{=typst}}\n{EMPLACEMENT}\n```\n"
+    k = cle(source, ["cadre", *args])
+    cadre = _charger(cache, k)
+    if cadre is None:
+        (work / "cadre.md").write_text(source, encoding="utf-8")
+        pandoc.start(args, work / "cadre.md", f"la source Typst du PDF « {doc.stem} »", "cadre").wait()
+        cadre = (work / "cadre.typ").read_text(encoding="utf-8")
+        if cache is not None and EMPLACEMENT + "\n" in cadre:
+            _garder(cache, k, cadre)
     if EMPLACEMENT + "\n" not in cadre:
         raise RenderError(f"Le modèle Typst n'a pas reproduit l'emplacement du corps du PDF « {doc.stem} ».")
     return cadre
