@@ -59,7 +59,7 @@ class Plans:
             from pipeline import run
 
             cle = run.publish_key(self.opts, annee)
-            self._decisions[annee] = cle, run.set_up_to_date(self.opts, annee, key=cle)
+            self._decisions[annee] = cle, run.set_up_to_date(self.opts, annee, cle)
         return self._decisions[annee]
 
     def _si_a_publier(self, annee: int) -> Jeu | None:

@@ -361,11 +361,9 @@ def published_intact(target: Path) -> bool:
         incremental.sha256_fichier(present[name]) == out.sha256 for name, out in listed.items())
 
 
-def set_up_to_date(opts: RunOptions, annee: int, registre: incremental.Registre | None = None,
-                   key: str | None = None) -> bool:
-    """True when the year's published set was built from the current inputs (`publish_key`) and is intact."""
-    registre = registre or incremental.Registre(interim_dir(opts.layout) / incremental.CLES_PUBLICATION)
-    key = key or publish_key(opts, annee)
+def set_up_to_date(opts: RunOptions, annee: int, key: str | None) -> bool:
+    """True when the year's published set was built from the inputs whose `publish_key` is `key` and is intact."""
+    registre = incremental.Registre(interim_dir(opts.layout) / incremental.CLES_PUBLICATION)
     target = report_dir(opts.reports_dir, opts.layout.territoire, annee)
     entree = registre.entrees.get(str(target))
     return bool(opts.cache and key and entree and entree[0] == key and published_intact(target))
